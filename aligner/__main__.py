@@ -1,0 +1,3 @@
+from aligner.cli import app
+
+app(prog_name="aligner")

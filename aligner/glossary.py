@@ -1,0 +1,90 @@
+"""The domain termbase: read/write TSV and match Indonesian source text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aligner.types import Term, TermHit
+
+COLUMNS = ("id", "source", "target", "forbidden", "note")
+
+
+class GlossaryError(ValueError):
+    """A malformed termbase file; the message names file and line."""
+
+
+def _is_acronym(form: str) -> bool:
+    return " " not in form and any(c.isupper() for c in form) and form == form.upper()
+
+
+def _form_pattern(form: str) -> str:
+    parts = [re.escape(p) for p in re.split(r"\s*-\s*|\s+", form.strip()) if p]
+    joiners = re.split(r"[^\s-]+", form.strip())[1:-1]
+    out = parts[0]
+    for joiner, part in zip(joiners, parts[1:]):
+        out += (r"\s*-\s*" if "-" in joiner else r"\s+") + part
+    return out
+
+
+@dataclass
+class Termbase:
+    """A list of concepts, with the comments of the file they came from."""
+
+    terms: list[Term]
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Termbase":
+        """Read a TSV termbase; raise GlossaryError naming file:line on bad rows."""
+        path = Path(path)
+        terms: list[Term] = []
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cells = line.split("\t")
+            if cells[0] == "id":
+                continue
+            if len(cells) < 3 or not cells[0].strip() or not cells[1].strip() or not cells[2].strip():
+                raise GlossaryError(f"{path}:{lineno}: expected id, source and target separated by tabs")
+            cells += [""] * (5 - len(cells))
+            terms.append(
+                Term(
+                    id=cells[0].strip(),
+                    sources=tuple(s.strip() for s in cells[1].split("|") if s.strip()),
+                    target=cells[2].strip(),
+                    forbidden=tuple(s.strip() for s in cells[3].split("|") if s.strip()),
+                    note=cells[4].strip(),
+                )
+            )
+        return cls(terms, path)
+
+    def match(self, text: str) -> list[TermHit]:
+        """Glossary hits in ``text``: longest first, whole words, no overlaps."""
+        candidates: list[TermHit] = []
+        for term in self.terms:
+            for form in term.sources:
+                flags = 0 if _is_acronym(form) else re.IGNORECASE
+                pattern = rf"(?<!\w){_form_pattern(form)}(?:-?(?:nya|lah|kah))?(?!\w)"
+                for m in re.finditer(pattern, text, flags):
+                    candidates.append(TermHit(term, m.start(), m.end(), m.group(0)))
+        candidates.sort(key=lambda h: (-(h.end - h.start), h.start))
+        chosen: list[TermHit] = []
+        for hit in candidates:
+            if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+                chosen.append(hit)
+        return sorted(chosen, key=lambda h: h.start)
+
+
+def occurs(form: str, text: str) -> bool:
+    """True when ``form`` appears exactly in ``text`` at word boundaries."""
+    return re.search(rf"(?<!\w){re.escape(form)}(?!\w)", text) is not None
+
+
+def check_draft(hits: list[TermHit], draft: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:
+    """Terms whose target is missing from ``draft``, and forbidden forms used in it."""
+    terms = list(dict.fromkeys(h.term for h in hits))
+    missing = tuple(t for t in terms if not occurs(t.target, draft))
+    forbidden = tuple(f for t in terms for f in t.forbidden if occurs(f, draft))
+    return missing, forbidden

@@ -1,0 +1,59 @@
+"""Translator: batches of source strings -> Draft[] with glossary checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aligner.glossary import Termbase, check_draft
+from aligner.model import LoadedModel, load_model
+from aligner.types import Draft
+
+
+class Translator:
+    """MarianMT translation of source strings, in batches, glossary-aware.
+
+    ``model`` is a hub id, a local directory or an already loaded model.
+    """
+
+    def __init__(
+        self,
+        model: str | LoadedModel,
+        glossary: Termbase | None = None,
+        beam: int = 4,
+        batch_size: int = 16,
+        device: str = "auto",
+        max_new_tokens: int | None = None,
+    ) -> None:
+        self.loaded = model if isinstance(model, LoadedModel) else load_model(model, device)
+        self.glossary = glossary
+        self.beam = beam
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+
+    @property
+    def model_name(self) -> str:
+        return self.loaded.name
+
+    def _generate(self, texts: list[str]) -> list[str]:
+        import torch
+
+        tok = self.loaded.tokenizer
+        batch = tok(texts, return_tensors="pt", padding=True, truncation=True).to(self.loaded.device)
+        limit = self.max_new_tokens or min(512, 2 * batch["input_ids"].shape[1] + 10)
+        with torch.inference_mode():
+            # max_length (not max_new_tokens) because opus-mt's generation_config sets it too.
+            out = self.loaded.model.generate(**batch, num_beams=self.beam, do_sample=False, max_length=limit + 1)
+        return tok.batch_decode(out, skip_special_tokens=True)
+
+    def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
+        """Translate ``texts`` in order; ``progress(n)`` is called after each batch."""
+        drafts: list[Draft] = []
+        for i in range(0, len(texts), self.batch_size):
+            chunk = list(texts[i : i + self.batch_size])
+            for source, text in zip(chunk, self._generate(chunk)):
+                hits = tuple(self.glossary.match(source)) if self.glossary else ()
+                missing, forbidden = check_draft(list(hits), text)
+                drafts.append(Draft(source, text, hits, missing, forbidden))
+            if progress:
+                progress(len(chunk))
+        return drafts

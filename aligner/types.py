@@ -1,0 +1,117 @@
+"""Plain data classes passed between the pipeline stages.
+
+Data flows one way: files -> Segment -> Draft -> Unit -> TMX.  Every stage
+module imports its input and output types from here and nothing from the
+stages after it, so each stage can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEGMENT_KINDS = ("sentence", "heading", "meta", "reference", "boilerplate")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of a source document: ``text == source[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+    kind: str = "sentence"
+    paragraph: int = 0
+    index: int = 0
+    doc: str = ""
+
+    @property
+    def translatable(self) -> bool:
+        """Boilerplate is kept for the report but never sent to the model."""
+        return self.kind != "boilerplate"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary concept: Indonesian trigger forms and the one English target."""
+
+    id: str
+    sources: tuple[str, ...]
+    target: str
+    forbidden: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """A glossary term found in a source text at ``[start, end)``."""
+
+    term: Term
+    start: int
+    end: int
+    matched: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A machine translation of one source text.
+
+    ``missing`` lists the terms hit in the source whose target is absent from
+    ``text``; ``forbidden`` lists forbidden forms that nevertheless appear.
+    ``flags`` carries notes a reviewer must see (split, degenerate, ...).
+    """
+
+    source: str
+    text: str
+    hits: tuple[TermHit, ...] = ()
+    missing: tuple[Term, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One TMX translation unit: source, target, ``x-*`` props and notes."""
+
+    source: str
+    target: str
+    props: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    tuid: str = ""
+    changedate: str = ""
+    changeid: str = ""
+
+    def prop(self, name: str, default: str = "") -> str:
+        """First value of prop ``name`` (props may repeat in TMX)."""
+        for key, value in self.props:
+            if key == name:
+                return value
+        return default
+
+
+@dataclass(frozen=True)
+class Bead:
+    """An alignment bead: source and target sentence indices, and its score."""
+
+    src: tuple[int, ...]
+    tgt: tuple[int, ...]
+    score: float = 0.0
+
+    @property
+    def kind(self) -> str:
+        return f"{len(self.src)}-{len(self.tgt)}"
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file in a batch (serialised to report.json)."""
+
+    path: str
+    output: str = ""
+    status: str = "ok"
+    error: str = ""
+    segments: int = 0
+    translated: int = 0
+    boilerplate: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    terms_hit: dict[str, int] = field(default_factory=dict)
+    terms_missed: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,30 @@
+"""Segments + drafts -> TMX units (source with its own draft is 1:1 by construction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aligner.types import Draft, Segment, Unit
+
+
+def draft_units(doc: str, segments: Sequence[Segment], drafts: Sequence[Draft | None], model: str) -> list[Unit]:
+    """One unit per segment; ``drafts[i]`` is None for segments not translated (boilerplate)."""
+    units = []
+    for seg, draft in zip(segments, drafts, strict=True):
+        props = [("x-doc", doc), ("x-segment", str(seg.index)), ("x-kind", seg.kind), ("x-status", "draft")]
+        notes: list[str] = []
+        target = ""
+        if draft is not None:
+            target = draft.text
+            props.append(("x-model", model))
+            if draft.hits:
+                ids = list(dict.fromkeys(h.term.id for h in draft.hits))
+                props.append(("x-terms", " ".join(ids)))
+            for term in draft.missing:
+                notes.append(f"missing term {term.id}: required '{term.target}' is not in the draft")
+            for form in draft.forbidden:
+                notes.append(f"forbidden form used: '{form}'")
+            for flag in draft.flags:
+                notes.append(flag)
+        units.append(Unit(seg.text, target, tuple(props), tuple(notes), tuid=f"{doc}:{seg.index}"))
+    return units

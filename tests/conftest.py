@@ -1,0 +1,63 @@
+"""Shared fixtures: the tiny MarianMT model (built once per run), paths, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+
+# Tests never touch the network or a model hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir: Path):
+    from aligner.model import load_model
+
+    return load_model(str(tiny_model_dir), "cpu")
+
+
+@pytest.fixture(scope="session")
+def termbase():
+    from aligner.glossary import Termbase
+
+    return Termbase.load(ROOT / "glossary" / "defence.tsv")
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run ``python -m aligner ARGS`` against this checkout's code."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "aligner", *args],
+        cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, **kw,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def tmx_dtd():
+    from lxml import etree
+
+    path = SHARED / "spec" / "tmx14.dtd"
+    if not path.exists():
+        pytest.skip("../shared/spec/tmx14.dtd not present")
+    return etree.DTD(str(path))

@@ -60,6 +60,22 @@ class Termbase:
             )
         return cls(terms, path)
 
+    def add(self, term: Term) -> None:
+        """Append a concept; its id must be new."""
+        if any(t.id == term.id for t in self.terms):
+            raise GlossaryError(f"concept id {term.id!r} already exists")
+        self.terms.append(term)
+
+    def save(self, path: str | Path | None = None) -> None:
+        """Write the termbase as TSV atomically (to its own file by default)."""
+        from aligner.tmx import atomic_write
+
+        target = Path(path or self.path or "glossary.tsv")
+        rows = ["\t".join(COLUMNS)] + [
+            "\t".join([t.id, "|".join(t.sources), t.target, "|".join(t.forbidden), t.note]) for t in self.terms
+        ]
+        atomic_write(target, ("\n".join(rows) + "\n").encode("utf-8"))
+
     def match(self, text: str) -> list[TermHit]:
         """Glossary hits in ``text``: longest first, whole words, no overlaps."""
         candidates: list[TermHit] = []

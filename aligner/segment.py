@@ -50,8 +50,12 @@ def _split_sentences(line: str) -> list[tuple[int, int]]:
     return spans
 
 
-def segment(text: str, doc: str = "") -> list[Segment]:
-    """Split ``text`` into sentence/heading/reference/boilerplate segments."""
+def segment(text: str, doc: str = "", lang: str = "id") -> list[Segment]:
+    """Split ``text`` into sentence/heading/reference/boilerplate segments.
+
+    ``lang`` picks the rule set: ``id`` (Indonesian) or ``en`` (English, for
+    the human translations the aligner pairs with Indonesian articles).
+    """
     segments: list[Segment] = []
     offset = 0
     paragraph = -1

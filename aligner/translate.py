@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from aligner.glossary import Termbase, check_draft
 from aligner.model import LoadedModel, load_model
-from aligner.types import Draft
+from aligner.types import Draft, TermHit
 
 
 class Translator:
@@ -34,7 +34,11 @@ class Translator:
     def model_name(self) -> str:
         return self.loaded.name
 
-    def _generate(self, texts: list[str]) -> list[str]:
+    def _decode(self, texts: list[str], hits: list[list[TermHit]], no_repeat_ngram_size: int = 0) -> list[str]:
+        """Model outputs for one batch; ``hits[i]`` are the glossary hits of ``texts[i]``.
+
+        The glossary-constrained decoder (aligner.decode) plugs in here.
+        """
         import torch
 
         tok = self.loaded.tokenizer
@@ -42,7 +46,10 @@ class Translator:
         limit = self.max_new_tokens or min(512, 2 * batch["input_ids"].shape[1] + 10)
         with torch.inference_mode():
             # max_length (not max_new_tokens) because opus-mt's generation_config sets it too.
-            out = self.loaded.model.generate(**batch, num_beams=self.beam, do_sample=False, max_length=limit + 1)
+            out = self.loaded.model.generate(
+                **batch, num_beams=self.beam, do_sample=False, max_length=limit + 1,
+                no_repeat_ngram_size=no_repeat_ngram_size,
+            )
         return tok.batch_decode(out, skip_special_tokens=True)
 
     def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
@@ -50,10 +57,10 @@ class Translator:
         drafts: list[Draft] = []
         for i in range(0, len(texts), self.batch_size):
             chunk = list(texts[i : i + self.batch_size])
-            for source, text in zip(chunk, self._generate(chunk)):
-                hits = tuple(self.glossary.match(source)) if self.glossary else ()
-                missing, forbidden = check_draft(list(hits), text)
-                drafts.append(Draft(source, text, hits, missing, forbidden))
+            chunk_hits = [self.glossary.match(t) if self.glossary else [] for t in chunk]
+            for source, hits, text in zip(chunk, chunk_hits, self._decode(chunk, chunk_hits)):
+                missing, forbidden = check_draft(hits, text)
+                drafts.append(Draft(source, text, tuple(hits), missing, forbidden))
             if progress:
                 progress(len(chunk))
         return drafts

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from aligner.glossary_io import COLUMNS, Document, GlossaryError  # noqa: F401  (re-exported)
 from aligner.types import Term, TermHit
-
-COLUMNS = ("id", "source", "target", "forbidden", "note")
-
-
-class GlossaryError(ValueError):
-    """A malformed termbase file; the message names file and line."""
 
 
 def _is_acronym(form: str) -> bool:
@@ -34,31 +29,15 @@ class Termbase:
 
     terms: list[Term]
     path: Path | None = None
+    # The file as read (comments, blank lines, row order), so save() rewrites only changed rows.
+    document: Document | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | Path) -> "Termbase":
         """Read a TSV termbase; raise GlossaryError naming file:line on bad rows."""
         path = Path(path)
-        terms: list[Term] = []
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            cells = line.split("\t")
-            if cells[0] == "id":
-                continue
-            if len(cells) < 3 or not cells[0].strip() or not cells[1].strip() or not cells[2].strip():
-                raise GlossaryError(f"{path}:{lineno}: expected id, source and target separated by tabs")
-            cells += [""] * (5 - len(cells))
-            terms.append(
-                Term(
-                    id=cells[0].strip(),
-                    sources=tuple(s.strip() for s in cells[1].split("|") if s.strip()),
-                    target=cells[2].strip(),
-                    forbidden=tuple(s.strip() for s in cells[3].split("|") if s.strip()),
-                    note=cells[4].strip(),
-                )
-            )
-        return cls(terms, path)
+        document = Document.read(path).strict()
+        return cls(document.terms, path, document)
 
     def add(self, term: Term) -> None:
         """Append a concept; its id must be new."""
@@ -66,15 +45,24 @@ class Termbase:
             raise GlossaryError(f"concept id {term.id!r} already exists")
         self.terms.append(term)
 
-    def save(self, path: str | Path | None = None) -> None:
-        """Write the termbase as TSV atomically (to its own file by default)."""
-        from aligner.tmx import atomic_write
+    def remove(self, term_id: str) -> Term:
+        """Remove and return the concept ``term_id``; GlossaryError if there is none."""
+        for n, term in enumerate(self.terms):
+            if term.id == term_id:
+                return self.terms.pop(n)
+        raise GlossaryError(f"no concept with id {term_id!r}")
 
+    def save(self, path: str | Path | None = None) -> None:
+        """Write the termbase as TSV atomically (to its own file by default).
+
+        Comments, blank lines and untouched rows of the file it was loaded from are kept
+        as they were; changed rows are rewritten in place and new ones appended.
+        """
         target = Path(path or self.path or "glossary.tsv")
-        rows = ["\t".join(COLUMNS)] + [
-            "\t".join([t.id, "|".join(t.sources), t.target, "|".join(t.forbidden), t.note]) for t in self.terms
-        ]
-        atomic_write(target, ("\n".join(rows) + "\n").encode("utf-8"))
+        document = self.document or Document.new(target)
+        document.sync(self.terms)
+        document.write(target)
+        self.document = document
 
     def match(self, text: str) -> list[TermHit]:
         """Glossary hits in ``text``: longest first, whole words, no overlaps."""

@@ -93,6 +93,211 @@ def translate(
         raise typer.Exit(1)
 
 
+# ----------------------------------------------------------------------------- aligner glossary
+# Commands for the people who extend the termbase. They edit the TSV as a document, so
+# comments, blank lines and row order survive; every write is atomic.
+
+glossary_app = typer.Typer(
+    help="List, add, remove, check, import and export termbase concepts.", no_args_is_help=True
+)
+app.add_typer(glossary_app, name="glossary")
+
+GlossaryFile = Annotated[Path, typer.Option("--glossary", "-g", help="Termbase TSV.")]
+
+
+def _glossary_document(path: Path, create: bool = False):
+    """The termbase document at ``path`` (a new one if missing and ``create``)."""
+    from aligner.glossary_io import Document, GlossaryError
+
+    try:
+        return Document.read(path).strict()
+    except FileNotFoundError:
+        if create:
+            return Document.new(path)
+        fail(f"{path}: no such file")
+    except GlossaryError as exc:
+        fail(str(exc), 1)
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+
+
+def _write_glossary(document, before) -> None:
+    """Write ``document`` unless the edit introduced check errors (listed, exit 1)."""
+    from aligner.glossary_io import GlossaryError, check
+
+    known = {p.message for p in before if p.severity == "error"}
+    new = [p for p in check(document) if p.severity == "error" and p.message not in known]
+    if new:
+        for problem in new:
+            typer.echo(str(problem), err=True)
+        fail(f"{document.path}: not written, the change would add {len(new)} error(s)", 1)
+    try:
+        document.write()
+    except (OSError, GlossaryError) as exc:
+        fail(str(exc) if isinstance(exc, GlossaryError) else f"{document.path}: {exc.strerror or exc}")
+
+
+def _forms(values: Optional[list[str]]) -> tuple[str, ...]:
+    from aligner.glossary_io import split_forms
+
+    return tuple(dict.fromkeys(f for v in values or [] for f in split_forms(v)))
+
+
+@glossary_app.command("list")
+def glossary_list(
+    glossary: GlossaryFile = DEFAULT_GLOSSARY,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, tsv or json.")] = "table",
+) -> None:
+    """Print the concepts."""
+    import json
+
+    from aligner.glossary_io import COLUMNS, render_row, term_dict
+
+    terms = _glossary_document(glossary).terms
+    if format == "json":
+        typer.echo(json.dumps([term_dict(t) for t in terms], ensure_ascii=False, indent=2))
+    elif format == "tsv":
+        typer.echo("\n".join(["\t".join(COLUMNS)] + [render_row(t) for t in terms]))
+    elif format == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*COLUMNS, title=f"{glossary} ({len(terms)} concepts)")
+        for t in terms:
+            table.add_row(t.id, " | ".join(t.sources), t.target, " | ".join(t.forbidden), t.note)
+        Console().print(table)
+    else:
+        fail(f"unknown --format {format!r} (table, tsv or json)")
+
+
+@glossary_app.command("add")
+def glossary_add(
+    source: Annotated[list[str], typer.Option("--source", "-s", help="Indonesian form; repeat or |-separate.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The English form that must appear.")],
+    forbidden: Annotated[Optional[list[str]], typer.Option(help="English form that must not; repeat or |-separate.")] = None,
+    note: Annotated[str, typer.Option(help="Free-text note.")] = "",
+    id: Annotated[Optional[str], typer.Option("--id", help="Concept id (default: derived from the target).")] = None,
+    glossary: GlossaryFile = DEFAULT_GLOSSARY,
+) -> None:
+    """Add a concept at the end of the termbase."""
+    from aligner.glossary_io import check, slug, unique_id, validate_term
+    from aligner.types import Term
+
+    document = _glossary_document(glossary, create=True)
+    before = check(document)
+    ids = {t.id for t in document.terms}
+    term_id = id.strip() if id is not None else unique_id(slug(target), ids)
+    if term_id in ids:
+        fail(f"{glossary}: concept id {term_id!r} already exists", 1)
+    term = Term(term_id, _forms(source), target.strip(), _forms(forbidden), note.strip())
+    reasons = validate_term(term)
+    if reasons:
+        fail(f"cannot add {term_id!r}: " + "; ".join(reasons), 1)
+    document.add(term)
+    _write_glossary(document, before)
+    typer.echo(f"added {term_id} to {glossary}")
+
+
+@glossary_app.command("remove")
+def glossary_remove(
+    concept_id: Annotated[str, typer.Argument(metavar="ID", help="Concept id.")],
+    glossary: GlossaryFile = DEFAULT_GLOSSARY,
+) -> None:
+    """Remove a concept (comments and other rows are left as they are)."""
+    from aligner.glossary_io import GlossaryError, check
+
+    document = _glossary_document(glossary)
+    before = check(document)
+    try:
+        document.remove(concept_id)
+    except GlossaryError as exc:
+        fail(f"{glossary}: {exc}", 1)
+    _write_glossary(document, before)
+    typer.echo(f"removed {concept_id} from {glossary}")
+
+
+@glossary_app.command("check")
+def glossary_check(
+    file: Annotated[Optional[Path], typer.Argument(help="Termbase TSV (default: --glossary).")] = None,
+    glossary: GlossaryFile = DEFAULT_GLOSSARY,
+) -> None:
+    """Report malformed rows, duplicate ids and source forms, conflicting targets (exit 1 on errors)."""
+    from aligner.glossary_io import Document, GlossaryError, check
+
+    path = file or glossary
+    try:
+        document = Document.read(path)
+    except GlossaryError as exc:
+        fail(str(exc), 1)
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    problems = check(document)
+    for problem in problems:
+        typer.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    typer.echo(f"{path}: {len(document.terms)} concepts, {errors} error(s), {len(problems) - errors} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@glossary_app.command("import")
+def glossary_import(
+    file: Annotated[Path, typer.Argument(help="A .tbx (TBX-Basic) or .csv file.")],
+    into: Annotated[Path, typer.Option("--into", "--glossary", "-g", help="Termbase TSV to merge into.")] = DEFAULT_GLOSSARY,
+    update: Annotated[bool, typer.Option(help="Replace concepts whose id exists with other content.")] = False,
+) -> None:
+    """Merge the concepts of a TBX or CSV file into the termbase."""
+    from aligner.glossary_io import GlossaryError, check, merge, read_exchange
+
+    try:
+        terms, notes = read_exchange(file)
+    except GlossaryError as exc:
+        fail(str(exc), 1)
+    for message in notes:
+        warn(f"warning: {message}")
+    document = _glossary_document(into, create=True)
+    before = check(document)
+    try:
+        added, updated, conflicts = merge(document, terms, update=update)
+    except GlossaryError as exc:
+        fail(f"{file}: {exc}", 1)
+    if conflicts:
+        fail(f"{file}: {len(conflicts)} concept(s) differ from {into} ({', '.join(conflicts)}); "
+             "nothing written, use --update to replace them", 1)
+    if added or updated:
+        _write_glossary(document, before)
+    unchanged = len(terms) - len(added) - len(updated)
+    typer.echo(f"{into}: {len(added)} added, {len(updated)} updated, {unchanged} unchanged")
+
+
+@glossary_app.command("export")
+def glossary_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file ('-' for stdout).")],
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="tbx or csv (default: from --out).")] = None,
+    glossary: GlossaryFile = DEFAULT_GLOSSARY,
+) -> None:
+    """Write the termbase as TBX-Basic or CSV."""
+    from aligner.glossary_io import GlossaryError, csv_bytes, tbx_bytes
+    from aligner.tmx import atomic_write
+
+    format = (format or out.suffix.lstrip(".")).lower()
+    if format not in ("tbx", "csv"):
+        fail(f"unknown --format {format!r} (tbx or csv)")
+    terms = _glossary_document(glossary).terms
+    try:
+        data = tbx_bytes(terms) if format == "tbx" else csv_bytes(terms)
+    except GlossaryError as exc:
+        fail(f"{glossary}: {exc}", 1)
+    if str(out) == "-":
+        sys.stdout.buffer.write(data)
+        return
+    try:
+        atomic_write(out, data)
+    except OSError as exc:
+        fail(f"{out}: {exc.strerror or exc}")
+    typer.echo(f"wrote {len(terms)} concepts to {out}", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="aligner")

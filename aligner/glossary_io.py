@@ -513,7 +513,8 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
                 if not form:
                     continue
                 status = _status(container)
-                if "|" in form and lang in (srclang, tgtlang):
+                listed = lang == srclang or (lang == tgtlang and status in _DEPRECATED)
+                if listed and "|" in form:
                     warnings.append(f"{where}: '|' in term {form!r} replaced by '/' (it separates forms)")
                     form = form.replace("|", "/")
                 if lang == srclang:
@@ -535,11 +536,11 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
         for form in others:
             warnings.append(f"{where}: extra {tgtlang!r} term {form!r} dropped (one target per concept)")
         term_id = (entry.get("id") or entry.get("{http://www.w3.org/XML/1998/namespace}id") or "").strip()
-        if not term_id or term_id in taken or not usable_id(term_id) or re.search(r"[\t\r\n|]", term_id):
+        if not term_id or term_id in taken or not usable_id(term_id) or re.search(r"[\t\r\n]", term_id):
             term_id = unique_id(slug(target), taken)
         taken.add(term_id)
         note = "; ".join(notes or definitions)
-        terms.append(Term(term_id, tuple(dict.fromkeys(sources)), target, tuple(dict.fromkeys(forbidden)), note))
+        terms.append(Term(term_id, tuple(sources), target, tuple(forbidden), note))
     return terms, warnings
 
 

@@ -41,9 +41,12 @@ class Problem:
     path: str = ""
     line: int = 0
 
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path or "<glossary>"
+
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path or "<glossary>"
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{self.where}: {self.severity}: {self.message}"
 
 
 # --------------------------------------------------------------------------- the TSV document
@@ -108,6 +111,10 @@ def render_row(term: Term) -> str:
     return "\t".join([term.id, "|".join(term.sources), term.target, "|".join(term.forbidden), term.note])
 
 
+def _is_header(line: str) -> bool:
+    return line.split("\t")[0].strip() == "id"
+
+
 def _parse_row(text: str) -> tuple[Term | None, str]:
     cells = text.split("\t")
     if len(cells) < 3:
@@ -158,7 +165,7 @@ class Document:
             if not line.strip() or line.lstrip().startswith("#"):
                 doc.items.append(Verbatim(line, lineno))
                 continue
-            if line.split("\t")[0].strip() == "id":
+            if _is_header(line):
                 header = tuple(c.strip() for c in line.split("\t"))
                 if header != COLUMNS[: len(header)] or len(header) < 3:
                     doc.problems.append(Problem("error", f"header must be {'/'.join(COLUMNS)}", doc.path, lineno))
@@ -206,7 +213,8 @@ class Document:
     def strict(self) -> "Document":
         """Self, or GlossaryError naming the first malformed line."""
         if self.problems:
-            raise GlossaryError(str(self.problems[0]).replace(": error: ", ": ", 1))
+            first = self.problems[0]
+            raise GlossaryError(f"{first.where}: {first.message}")
         return self
 
     # ---- content
@@ -279,9 +287,7 @@ class Document:
             self._append(term)
 
     def _append(self, term: Term) -> None:
-        if not self.rows and not any(
-            isinstance(i, Verbatim) and i.text.split("\t")[0].strip() == "id" for i in self.items
-        ):
+        if not self.rows and not any(isinstance(i, Verbatim) and _is_header(i.text) for i in self.items):
             self.items.append(Verbatim(HEADER))
         last = max((n for n, item in enumerate(self.items) if isinstance(item, Row)), default=len(self.items) - 1)
         self.items.insert(last + 1, Row(term))

@@ -146,7 +146,7 @@ def _forms(values: Optional[list[str]]) -> tuple[str, ...]:
 @glossary_app.command("list")
 def glossary_list(
     glossary: GlossaryFile = DEFAULT_GLOSSARY,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, tsv or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, tsv or json.")] = "table",
 ) -> None:
     """Print the concepts."""
     import json
@@ -154,11 +154,11 @@ def glossary_list(
     from aligner.glossary_io import COLUMNS, render_row, term_dict
 
     terms = _glossary_document(glossary).terms
-    if format == "json":
+    if fmt == "json":
         typer.echo(json.dumps([term_dict(t) for t in terms], ensure_ascii=False, indent=2))
-    elif format == "tsv":
+    elif fmt == "tsv":
         typer.echo("\n".join(["\t".join(COLUMNS)] + [render_row(t) for t in terms]))
-    elif format == "table":
+    elif fmt == "table":
         from rich.console import Console
         from rich.table import Table
 
@@ -167,7 +167,7 @@ def glossary_list(
             table.add_row(t.id, " | ".join(t.sources), t.target, " | ".join(t.forbidden), t.note)
         Console().print(table)
     else:
-        fail(f"unknown --format {format!r} (table, tsv or json)")
+        fail(f"unknown --format {fmt!r} (table, tsv or json)")
 
 
 @glossary_app.command("add")
@@ -176,7 +176,7 @@ def glossary_add(
     target: Annotated[str, typer.Option("--target", "-t", help="The English form that must appear.")],
     forbidden: Annotated[Optional[list[str]], typer.Option(help="English form that must not; repeat or |-separate.")] = None,
     note: Annotated[str, typer.Option(help="Free-text note.")] = "",
-    id: Annotated[Optional[str], typer.Option("--id", help="Concept id (default: derived from the target).")] = None,
+    concept_id: Annotated[Optional[str], typer.Option("--id", help="Concept id (default: derived from the target).")] = None,
     glossary: GlossaryFile = DEFAULT_GLOSSARY,
 ) -> None:
     """Add a concept at the end of the termbase."""
@@ -186,7 +186,7 @@ def glossary_add(
     document = _glossary_document(glossary, create=True)
     before = check(document)
     ids = {t.id for t in document.terms}
-    term_id = id.strip() if id is not None else unique_id(slug(target), ids)
+    term_id = concept_id.strip() if concept_id is not None else unique_id(slug(target), ids)
     if term_id in ids:
         fail(f"{glossary}: concept id {term_id!r} already exists", 1)
     term = Term(term_id, _forms(source), target.strip(), _forms(forbidden), note.strip())
@@ -273,19 +273,19 @@ def glossary_import(
 @glossary_app.command("export")
 def glossary_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file ('-' for stdout).")],
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="tbx or csv (default: from --out).")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="tbx or csv (default: from --out).")] = None,
     glossary: GlossaryFile = DEFAULT_GLOSSARY,
 ) -> None:
     """Write the termbase as TBX-Basic or CSV."""
     from aligner.glossary_io import GlossaryError, csv_bytes, tbx_bytes
     from aligner.tmx import atomic_write
 
-    format = (format or out.suffix.lstrip(".")).lower()
-    if format not in ("tbx", "csv"):
-        fail(f"unknown --format {format!r} (tbx or csv)")
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt not in ("tbx", "csv"):
+        fail(f"unknown --format {fmt!r} (tbx or csv)")
     terms = _glossary_document(glossary).terms
     try:
-        data = tbx_bytes(terms) if format == "tbx" else csv_bytes(terms)
+        data = tbx_bytes(terms) if fmt == "tbx" else csv_bytes(terms)
     except GlossaryError as exc:
         fail(f"{glossary}: {exc}", 1)
     if str(out) == "-":

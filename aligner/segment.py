@@ -76,6 +76,13 @@ def _caps(words: Iterable[str]) -> frozenset[str]:
     return frozenset(w.upper() for w in words if len(w) > 1) - _forms(words)
 
 
+def _by_first_word(phrases: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for p in sorted({" ".join(p.split()) for p in phrases}, key=len, reverse=True):
+        out.setdefault(p.split(" ", 1)[0], []).append(p)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _alternation(patterns: Sequence[str]) -> str:
     return "|".join(f"(?:{p})" for p in patterns) or r"(?!x)x"
 
@@ -91,7 +98,9 @@ class Rules:
     starters: frozenset[str]
     introducers: frozenset[str]
     known: frozenset[str]
-    unpunctuated: re.Pattern[str]
+    strong: dict[str, tuple[str, ...]]  # first word -> phrases
+    weak: frozenset[str]
+    capitalised: re.Pattern[str]  # a starter after a lower-case word or a number
     attribution: re.Pattern[str]
     protect: re.Pattern[str]
     reference: re.Pattern[str]
@@ -105,15 +114,9 @@ class Rules:
         """Compile parsed sections into a rule set."""
         get = lambda name: s.get(name, [])  # noqa: E731
         full = lambda name: re.compile(rf"(?:{_alternation(get(name))})\Z", re.I)  # noqa: E731
-        strong = "|".join(map(re.escape, sorted(get("strong-starters"), key=len, reverse=True))) or r"(?!x)x"
         # Single letters (English "I", "A") are capitalised mid-sentence too.
         anywhere = _forms(get("capitalised-anywhere"))
-        words = sorted(
-            {w[:1].upper() + w[1:] for w in get("starters") if len(w) > 1} - anywhere, key=len, reverse=True
-        )
-        weak = "|".join(map(re.escape, words)) or r"(?!x)x"
-        # After a lower-case word or a number, with no punctuation between.
-        unpunctuated = rf"(?<=[^\W_A-Z]|%)\s+(?=(?:{strong})[\s,]|(?:{weak})\s+[^\W\d_A-Z])"
+        weak = frozenset(w[:1].upper() + w[1:] for w in get("starters") if len(w) > 1) - anywhere
         nonbreaking = _forms(get("nonbreaking"))
         ambiguous = _forms(get("ambiguous")) | _caps(get("nonbreaking"))
         lists = ("nonbreaking", "before-number", "final", "ambiguous")
@@ -125,7 +128,11 @@ class Rules:
             starters=_forms(get("starters")),
             introducers=_forms(get("quote-introducers") + get("speech")),
             known=frozenset().union(*(_forms(get(x)) | _caps(get(x)) for x in lists)),
-            unpunctuated=re.compile(unpunctuated),
+            strong=_by_first_word(get("strong-starters")),
+            weak=weak,
+            capitalised=re.compile(
+                rf"(?<=[^\W_A-Z]|%)(\s+)(?=[A-Z])({'|'.join(sorted(map(re.escape, weak | {p.split()[0] for p in get('strong-starters')}), key=len, reverse=True)) or '(?!x)x'})(?![^\W_])"
+            ),
             attribution=re.compile(
                 rf"[,.!?][\"”’']\s+(?:{'|'.join(map(re.escape, get('speech'))) or '(?!x)x'})\b", re.I
             ),
@@ -303,9 +310,30 @@ def _quote_boundaries(line: str, rules: Rules) -> list[int]:
     return out
 
 
+
+
+def _unpunctuated(line: str, rules: Rules) -> list[tuple[int, int]]:
+    """Sentence starts with no punctuation before them: a strong starter phrase,
+    or a starter word followed by a lower-case word."""
+    out: list[tuple[int, int]] = []
+    for m in rules.capitalised.finditer(line):
+        word, at, end = m.group(2), m.start(2), m.end(2)
+        nxt = line[end : end + 1]
+        if word in rules.weak and nxt.isspace():
+            rest = line[end : end + 30].split(None, 1)
+            if rest and rest[0][:1].islower():
+                out.append(m.span(1))
+                continue
+        for phrase in rules.strong.get(word, ()):
+            if line.startswith(phrase, at) and line[at + len(phrase) : at + len(phrase) + 1] in (" ", ",", "\t"):
+                out.append(m.span(1))
+                break
+    return out
+
+
 def split_line(line: str, rules: Rules) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of one stripped line."""
-    spans = [m.span() for m in rules.protect.finditer(line)] if ("." in line and ("/" in line or "@" in line or "www" in line)) else []
+    spans = [m.span() for m in rules.protect.finditer(line)]
     cuts: list[tuple[int, int]] = []  # (end of sentence, start of next)
     lo = 0
     for m in _CANDIDATE.finditer(line):
@@ -317,7 +345,7 @@ def split_line(line: str, rules: Rules) -> list[tuple[int, int]]:
                 q += 1
             cuts.append((m.end(), q))
             lo = q
-    extra = [(m.start(), m.end()) for m in rules.unpunctuated.finditer(line)]
+    extra = _unpunctuated(line, rules)
     if '"' in line or "“" in line:
         extra += [(i, i) for i in _quote_boundaries(line, rules)]
     if extra:
@@ -373,7 +401,7 @@ def _classify(lines: list[str], rules: Rules) -> list[str]:
             kind = "meta"
         elif (i < 3 or i >= len(lines) - 3) and _ALL_CAPS_NAME.match(line) and not rules.starters & set(line.split()):
             kind = "meta"  # a byline in capitals at the top or bottom
-        elif rules.credit.search(line):
+        elif ":" in line and rules.credit.search(line):
             kind = "caption"
         else:
             kind = "text"
@@ -430,7 +458,7 @@ def segment(text: str, doc: str = "", lang: str = "id", rules: Rules | None = No
     kinds = _classify(lines, rules)
     segments: list[Segment] = []
     for paragraph, ((base, _), line, kind) in enumerate(zip(bounds, lines, kinds)):
-        if kind in ("reference", "boilerplate") or (kind == "meta" and not rules.credit.search(line)):
+        if kind in ("reference", "boilerplate") or (kind == "meta" and not (":" in line and rules.credit.search(line))):
             pieces = [(0, len(line), kind)]
         else:
             spans = split_line(line, rules)

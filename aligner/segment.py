@@ -186,7 +186,7 @@ def _packaged(lang: str) -> Rules:
 _CANDIDATE = re.compile(r"([.!?…]+)((?:[\"'”’»)\]]|\[(?:\d{1,3}|[a-z])\])*)(?=\s)")
 _OPENERS = "\"'“‘«([¿¡`"
 _DASHES = "-–—"
-_QUOTE_OPEN = re.compile(r"(?<=\s)[\"“](?=[^\W\d_])")
+_QUOTE_OPEN = re.compile(r"(?<=\s)[\"“](?=[A-Z])")
 _CLOSING_QUOTE = {'"': '"', "“": "”"}
 _INITIAL = re.compile(r"(?:[^\W\d_]\.)*[^\W\d_]\Z")  # R  /  D.C  /  s.d  /  Ph.D
 _ENUMERATOR = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,5})\Z")

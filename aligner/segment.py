@@ -251,7 +251,7 @@ def _is_boundary(line: str, m: re.Match[str], lo: int, rules: Rules, spans: list
     if close and close[0] == ")" and punct == ".":
         # "(Bl.) RM Smith": the period belongs to an abbreviation in brackets.
         opened = line.rfind("(", lo, m.start())
-        if opened >= 0 and len(line[opened : m.start()].split()) < 3:
+        if opened >= 0 and len(line[opened : m.start()].split()) == 1:
             return False
         return True
     if close or punct != ".":
@@ -400,7 +400,7 @@ def _classify(lines: list[str], rules: Rules) -> list[str]:
         elif rules.meta.match(line):
             kind = "meta"
         elif (i < 3 or i >= len(lines) - 3) and _ALL_CAPS_NAME.match(line) and not rules.starters & set(line.split()):
-            kind = "meta"  # a byline in capitals at the top or bottom
+            kind = "byline"  # in capitals at the top or bottom (unless it is one of a run of tags)
         elif ":" in line and rules.credit.search(line):
             kind = "caption"
         else:
@@ -410,8 +410,8 @@ def _classify(lines: list[str], rules: Rules) -> list[str]:
     # A run of short tag-like lines closing the article is a tag cloud.
     run = 0
     k = len(lines) - 1
-    while k >= 0 and (kinds[k] == "boilerplate" or (kinds[k] == "text" and _tag_shaped(lines[k]))):
-        run += kinds[k] == "text"
+    while k >= 0 and (kinds[k] == "boilerplate" or (kinds[k] in ("text", "byline") and _tag_shaped(lines[k]))):
+        run += kinds[k] != "boilerplate"
         k -= 1
     if run >= 3:
         for j in range(k + 1, len(lines)):
@@ -425,7 +425,7 @@ def _classify(lines: list[str], rules: Rules) -> list[str]:
     ):
         for x in range(j):
             kinds[x] = "boilerplate"
-    return kinds
+    return ["meta" if k == "byline" else k for k in kinds]
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:

@@ -100,9 +100,10 @@ class Rules:
     known: frozenset[str]
     strong: dict[str, tuple[str, ...]]  # first word -> phrases
     weak: frozenset[str]
-    capitalised: re.Pattern[str]  # a starter after a lower-case word or a number
+    prefixes: frozenset[str]  # first two letters of every starter, a cheap filter
     attribution: re.Pattern[str]
     protect: re.Pattern[str]
+    has_protect: bool
     reference: re.Pattern[str]
     boilerplate: re.Pattern[str]
     navigation: re.Pattern[str]
@@ -130,13 +131,12 @@ class Rules:
             known=frozenset().union(*(_forms(get(x)) | _caps(get(x)) for x in lists)),
             strong=_by_first_word(get("strong-starters")),
             weak=weak,
-            capitalised=re.compile(
-                rf"(?<=[^\W_A-Z]|%)(\s+)(?=[A-Z])({'|'.join(sorted(map(re.escape, weak | {p.split()[0] for p in get('strong-starters')}), key=len, reverse=True)) or '(?!x)x'})(?![^\W_])"
-            ),
+            prefixes=frozenset(w[:2] for w in weak | {p.split()[0] for p in get("strong-starters")}),
             attribution=re.compile(
                 rf"[,.!?][\"”’']\s+(?:{'|'.join(map(re.escape, get('speech'))) or '(?!x)x'})\b", re.I
             ),
             protect=re.compile(_alternation(get("protect")), re.I),
+            has_protect=bool(get("protect")),
             reference=re.compile(_alternation(get("reference"))),
             boilerplate=full("boilerplate"),
             navigation=full("navigation"),
@@ -186,7 +186,7 @@ def _packaged(lang: str) -> Rules:
 _CANDIDATE = re.compile(r"([.!?…]+)((?:[\"'”’»)\]]|\[(?:\d{1,3}|[a-z])\])*)(?=\s)")
 _OPENERS = "\"'“‘«([¿¡`"
 _DASHES = "-–—"
-_QUOTE_OPEN = re.compile(r"(?<=\s)[\"“](?=[A-Z])")
+_QUOTE_OPEN = re.compile(r"[\"“](?=[A-Z])")
 _CLOSING_QUOTE = {'"': '"', "“": "”"}
 _INITIAL = re.compile(r"(?:[^\W\d_]\.)*[^\W\d_]\Z")  # R  /  D.C  /  s.d  /  Ph.D
 _ENUMERATOR = re.compile(r"(?:\d{1,3}|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,5})\Z")
@@ -231,7 +231,8 @@ def _short_parenthesis(line: str, lo: int, pos: int) -> bool:
 
 
 def _protected(spans: list[tuple[int, int]], pos: int) -> bool:
-    return any(a <= pos < b - 1 for a, b in spans)
+    """Is ``pos`` inside a [protect] span?"""
+    return any(a <= pos < b for a, b in spans)
 
 
 def _is_boundary(line: str, m: re.Match[str], lo: int, rules: Rules, spans: list[tuple[int, int]]) -> bool:
@@ -254,10 +255,10 @@ def _is_boundary(line: str, m: re.Match[str], lo: int, rules: Rules, spans: list
         if opened >= 0 and len(line[opened : m.start()].split()) == 1:
             return False
         return True
-    if close or punct != ".":
-        return True
     if spans and _protected(spans, m.start()):
         return False
+    if close or punct != ".":
+        return True
     word = _word_before(line, lo, m.start())
     if not word:
         return True
@@ -293,6 +294,8 @@ def _quote_boundaries(line: str, rules: Rules) -> list[int]:
     out: list[int] = []
     for m in _QUOTE_OPEN.finditer(line):
         i = m.start()
+        if not i or not line[i - 1].isspace():
+            continue
         k = i
         while k > 0 and line[k - 1].isspace():
             k -= 1
@@ -312,28 +315,44 @@ def _quote_boundaries(line: str, rules: Rules) -> list[int]:
 
 
 
+_SPACE_CAPITAL = re.compile(r"\s(?=[A-Z])")
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _unpunctuated(line: str, rules: Rules) -> list[tuple[int, int]]:
     """Sentence starts with no punctuation before them: a strong starter phrase,
-    or a starter word followed by a lower-case word."""
+    or a starter word followed by a lower-case word, after a lower-case word or a number."""
     out: list[tuple[int, int]] = []
-    for m in rules.capitalised.finditer(line):
-        word, at, end = m.group(2), m.start(2), m.end(2)
+    for m in _SPACE_CAPITAL.finditer(line):
+        at = m.end()
+        if line[at : at + 2] not in rules.prefixes:
+            continue
+        k = m.start()
+        while k > 0 and line[k - 1].isspace():
+            k -= 1
+        before = line[k - 1 : k]
+        if not before or not (before.isdigit() or before.islower() or before == "%"):
+            continue
+        word = _WORD.match(line, at)
+        if word is None:
+            continue
+        end = word.end()
         nxt = line[end : end + 1]
-        if word in rules.weak and nxt.isspace():
+        if word.group() in rules.weak and nxt.isspace():
             rest = line[end : end + 30].split(None, 1)
             if rest and rest[0][:1].islower():
-                out.append(m.span(1))
+                out.append((k, at))
                 continue
-        for phrase in rules.strong.get(word, ()):
+        for phrase in rules.strong.get(word.group(), ()):
             if line.startswith(phrase, at) and line[at + len(phrase) : at + len(phrase) + 1] in (" ", ",", "\t"):
-                out.append(m.span(1))
+                out.append((k, at))
                 break
     return out
 
 
 def split_line(line: str, rules: Rules) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of one stripped line."""
-    spans = [m.span() for m in rules.protect.finditer(line)]
+    spans = [m.span() for m in rules.protect.finditer(line)] if rules.has_protect else []
     cuts: list[tuple[int, int]] = []  # (end of sentence, start of next)
     lo = 0
     for m in _CANDIDATE.finditer(line):

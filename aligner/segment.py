@@ -196,6 +196,7 @@ _DOTTED_CODE = re.compile(r"[^\W\d_]{1,3}\.\s?\d")
 
 
 def _word_before(line: str, lo: int, end: int) -> str:
+    """The word ending at ``end`` (not before ``lo``), opening quotes and brackets stripped."""
     k = end
     while k > lo and not line[k - 1].isspace():
         k -= 1
@@ -236,6 +237,11 @@ def _protected(spans: list[tuple[int, int]], pos: int) -> bool:
 
 
 def _is_boundary(line: str, m: re.Match[str], lo: int, rules: Rules, spans: list[tuple[int, int]]) -> bool:
+    """Does the candidate ``m`` (punctuation + closers, whitespace after) end a sentence?
+
+    ``lo`` is where the current sentence starts; the checks run from the
+    cheapest and surest (the next word's case) to the word-list ones.
+    """
     punct, close = m.group(1), m.group(2)
     q = m.end()
     n = len(line)
@@ -311,8 +317,6 @@ def _quote_boundaries(line: str, rules: Rules) -> list[int]:
                 continue
         out.append(i)
     return out
-
-
 
 
 _SPACE_CAPITAL = re.compile(r"\s(?=[A-Z])")
@@ -398,6 +402,7 @@ def _tag_shaped(line: str) -> bool:
 
 
 def _headline_shaped(line: str) -> bool:
+    """Short, and not ending like a sentence or a clause (a question mark is allowed)."""
     return len(line.split()) <= 20 and not _SENTENCE_END.search(line)
 
 
@@ -418,7 +423,7 @@ def _classify(lines: list[str], rules: Rules) -> list[str]:
             kind = "boilerplate"  # a repeated title: page furniture, not text
         elif rules.meta.match(line):
             kind = "meta"
-        elif (i < 3 or i >= len(lines) - 3) and _ALL_CAPS_NAME.match(line) and not rules.starters & set(line.split()):
+        elif (i < 3 or i >= len(lines) - 3) and _ALL_CAPS_NAME.match(line):
             kind = "byline"  # in capitals at the top or bottom (unless it is one of a run of tags)
         elif ":" in line and rules.credit.search(line):
             kind = "caption"

@@ -386,3 +386,12 @@ def test_bench_f1_on_a_hand_made_example(tmp_path: Path):
     # ours splits both documents at every sentence: tp 2, fp 1, fn 0 -> P 2/3, R 1, F1 0.8
     assert last["tiny.jsonl"] == 0.8
     assert last["MB/s"] > 0
+
+
+def test_sentences_using_web_words_are_not_boilerplate():
+    for line in ["Lihat juga data BPS yang menunjukkan kenaikan 5 persen.", "Hak cipta atas karya itu dimiliki negara.",
+                 "Iklan rokok dilarang di televisi sejak 2012.", "Oleh karena itu, NATO memperkuat kerja sama."]:
+        assert [s.kind for s in segment(line)] == ["sentence"], line
+    for line in ["Copyright © 2023 CNBC Indonesia", "© Kompas.com", "Hak Cipta Dilindungi Undang-Undang", "Advertorial",
+                 "Baca selengkapnya", "Share this article", "12 Komentar"]:
+        assert [s.kind for s in segment(line)] == ["boilerplate"], line

@@ -1,0 +1,1 @@
+"""Segmentation rule files (data): common.txt plus one file per language."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from sacrebleu.metrics import CHRF
 
-from aligner.types import Bead
+from aligner.types import Bead, Segment, Unit
 
 
 
@@ -31,13 +31,15 @@ class Params:
     """Weights of the bead cost (tuned on the dev split; see bench/align_eval.py)."""
 
     c: float | None = None  # expected English/Indonesian length ratio; None = this document's ratio
+    c_prior: float = 0.91  # English/Indonesian characters, measured on the dev split
+    c_weight: float = 2000.0  # pseudo-characters of that prior in the per-document estimate
     s2: float = 6.8  # variance per character (Gale & Church)
     prior_11: float = 0.0
-    prior_null: float = 4.5
+    prior_null: float = 3.5
     prior_21: float = 2.4
     prior_22: float = 5.0
-    anchor: float = 2.0  # cost removed per unit of shared anchor weight
-    missing: float = 0.5  # cost added per unit of anchor weight present on one side only
+    anchor: float = 1.5  # cost removed per unit of shared anchor weight
+    missing: float = 0.25  # cost added per unit of anchor weight present on one side only
     chrf: float = 6.0  # cost removed per unit of chrF (0..1) between draft and English
     band: int = 12  # initial half-width of the search band
     use_length: bool = True
@@ -48,6 +50,10 @@ GALE_CHURCH = Params(c=0.91, s2=6.8, prior_11=-math.log(0.89), prior_null=-math.
                      prior_21=-math.log(0.089), prior_22=-math.log(0.011), use_anchors=False)
 """The classic length-only aligner (Gale & Church 1993 priors), the benchmark baseline."""
 
+CONFIDENCE_SCALE = 4.0
+LOW_CONFIDENCE = 0.5
+"""Beads scoring below this (and every 1-0, 0-1 and 2-2 bead) are flagged for review."""
+
 # --- anchors -----------------------------------------------------------------
 
 _SCALES = {
@@ -57,7 +63,7 @@ _SCALES = {
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:\s*(ribu|juta|miliar|milyar|triliun|thousand|million|billion|trillion|bn)\b)?", re.I)
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 _FOOTNOTE = re.compile(r"\[(\d{1,3})\]")
-_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 _ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Z0-9&]{1,}\b")
 
 
@@ -95,39 +101,42 @@ def _number_keys(text: str) -> list[tuple[str, float]]:
     return keys
 
 
-class _Keys(dict):
-    """Anchor keys of a sentence; a key seen twice keeps its larger weight (set semantics)."""
-
-    def __missing__(self, key: str) -> float:
-        return 0.0
-
-    def add(self, key: str, weight: float) -> None:
-        self[key] = max(self[key], weight)
-
-
 def anchors(text: str, glossary_ids: Sequence[str] = ()) -> dict[str, float]:
-    """Anchor keys of one sentence with their raw weights (before document IDF)."""
-    keys = _Keys()
-    for m in _URL.finditer(text):
-        keys.add("u:" + m.group(0).rstrip(".,;:").lower(), 2.0)
-    text_nourl = _URL.sub(" ", text)
-    for m in _FOOTNOTE.finditer(text_nourl):
-        keys.add("f:" + m.group(1), 1.5)
-    for key, share in _number_keys(_FOOTNOTE.sub(" ", text_nourl)):
-        keys.add(key, share)
-    for m in _ACRONYM.finditer(text_nourl):
-        keys.add("a:" + m.group(0).replace(".", ""), 1.0)
-    for m in _WORD.finditer(text_nourl):
+    """Anchor keys of one sentence with their raw weights (before document IDF).
+
+    A key seen twice keeps its larger weight (set semantics).
+    """
+    keys: dict[str, float] = {}
+
+    def add(key: str, weight: float) -> None:
+        if keys.get(key, 0.0) < weight:
+            keys[key] = weight
+
+    if "://" in text or "www." in text:
+        for m in _URL.finditer(text):
+            add("u:" + m.group(0).rstrip(".,;:").lower(), 2.0)
+        text = _URL.sub(" ", text)
+    if "[" in text:
+        for m in _FOOTNOTE.finditer(text):
+            add("f:" + m.group(1), 1.5)
+        text = _FOOTNOTE.sub(" ", text)
+    for key, share in _number_keys(text):
+        add(key, share)
+    for m in _ACRONYM.finditer(text):
+        add("a:" + m.group(0).replace(".", ""), 1.0)
+    for m in _LONG_WORD.finditer(text):
         word = m.group(0)
-        if len(word) >= 4:
-            # Simard et al. (1992): words sharing their first four letters are likely cognates;
-            # proper names (capitalised) are kept whole as well, which is stronger evidence.
-            keys.add("c:" + word[:4].lower(), 0.5)
-            if word[0].isupper() and m.start() > 0:
-                keys.add("w:" + word.lower(), 0.5)
+        # Simard et al. (1992): words sharing their first four letters are likely cognates;
+        # proper names (capitalised, not sentence-initial) are kept whole as well.
+        add("c:" + word[:4].lower(), 0.5)
+        if word[0].isupper() and m.start() > 0:
+            add("w:" + word.lower(), 0.5)
     for term_id in glossary_ids:
-        keys.add("g:" + term_id, 1.5)
-    return dict(keys)
+        add("g:" + term_id, 1.5)
+    return keys
+
+
+_WEAK = ("c", "w")
 
 
 def _weighted(per_sentence: list[dict[str, float]], df: Counter, n_docs: int) -> list[dict[str, float]]:
@@ -151,14 +160,15 @@ def _neg_log_erfc(x: np.ndarray) -> np.ndarray:
 def _overlap(rows: list[dict[str, float]], cols: list[dict[str, float]], size: tuple[int, int]) -> np.ndarray:
     """``out[a, b]`` = weight of the keys shared by ``rows[a]`` and ``cols[b]`` (set semantics)."""
     out = np.zeros(size)
-    postings: dict[str, list[int]] = defaultdict(list)
+    lists: dict[str, list[int]] = defaultdict(list)
     for b, keys in enumerate(cols):
         for k in keys:
-            postings[k].append(b)
+            lists[k].append(b)
+    postings = {k: np.array(v) for k, v in lists.items()}
     for a, keys in enumerate(rows):
         for k, w in keys.items():
             bs = postings.get(k)
-            if bs:
+            if bs is not None:
                 out[a, bs] += w
     return out
 
@@ -179,7 +189,9 @@ class _Scorer:
         n, m = self.n, self.m = len(src), len(tgt)
         ls = np.array([len(s) for s in src] + [0, 0], dtype=float)
         lt = np.array([len(t) for t in tgt] + [0, 0], dtype=float)
-        self.c = params.c or (lt.sum() / ls.sum() if ls.sum() and lt.sum() else 1.0)
+        # The document's own length ratio, shrunk towards the expected one so a short text with an
+        # omission does not teach the aligner a wrong ratio.
+        self.c = params.c or (lt.sum() + params.c_prior * params.c_weight) / (ls.sum() + params.c_weight)
         # Group lengths by first index: [single, pair].
         self.ls = (ls, ls + np.roll(ls, -1))
         self.lt = (lt, lt + np.roll(lt, -1))
@@ -195,9 +207,12 @@ class _Scorer:
         sa, ta = _weighted(sa, df, n + m), _weighted(ta, df, n + m)
         # Only keys seen on both sides can match; one-sided keys are no evidence either way
         # (the languages differ in what they capitalise and abbreviate).
+        # Weak keys (cognate prefixes, names) seen on one side only are dropped: the languages differ
+        # in spelling and capitalisation.  Strong ones (numbers, acronyms, URLs, footnotes, terms)
+        # are kept: one left unmatched inside a bead is evidence against that bead.
         tkeys, skeys = set().union(*ta), set().union(*sa)
-        sa = [{k: w for k, w in d.items() if k in tkeys} for d in sa]
-        ta = [{k: w for k, w in d.items() if k in skeys} for d in ta]
+        sa = [{k: w for k, w in d.items() if k in tkeys or k[0] not in _WEAK} for d in sa]
+        ta = [{k: w for k, w in d.items() if k in skeys or k[0] not in _WEAK} for d in ta]
         # Keys repeated by adjacent sentences: a merged group holds them once (inclusion-exclusion).
         s_rep = [{k: w for k, w in sa[a].items() if k in sa[a + 1]} for a in range(n - 1)] + [{}]
         t_rep = [{k: w for k, w in ta[b].items() if k in ta[b + 1]} for b in range(m - 1)] + [{}]
@@ -273,7 +288,6 @@ def _search(n: int, m: int, scorer: _Scorer, band: int) -> tuple[list[tuple[int,
     J = lo[:, None] + np.arange(width)[None, :]  # column of each band cell
     inside = J <= hi[:, None]
     pad = 2  # best is stored with two spare columns on the left so j - dj never goes negative
-    best = np.full((n + 1, m + 1 + pad), np.inf)
     moves = []
     for di, dj in _MOVES:
         a = np.broadcast_to(rows[:, None] - di, J.shape)
@@ -284,27 +298,35 @@ def _search(n: int, m: int, scorer: _Scorer, band: int) -> tuple[list[tuple[int,
         moves.append((di, dj, cost))
     null = scorer.p.prior_null
     steps = np.arange(width) * null
+    stride = m + 1 + pad
+    # best is one flat array (plus an inf sentinel at the end) so each row's five predecessors
+    # are a single gather: idx[c, i, k] is the flat cell move c comes from.
+    flat = np.full((n + 1) * stride + 1, np.inf)
+    sentinel = len(flat) - 1
+    idx = np.empty((len(_MOVES), n + 1, width), dtype=np.int64)
+    costs = np.empty((len(_MOVES), n + 1, width))
+    for c, (di, dj, cost) in enumerate(moves):
+        src_row = rows[:, None] - di
+        cell = src_row * stride + (J - dj + pad)
+        idx[c] = np.where((src_row >= 0) & np.isfinite(cost), cell, sentinel)
+        costs[c] = cost
     back = np.zeros((n + 1, width), dtype=np.int8)
+    cols = np.arange(width)
     for i in range(n + 1):
         l, h = lo[i], hi[i]
         w = h - l + 1
-        row = np.full(w, np.inf)
-        code = np.full(w, -1, dtype=np.int8)
+        cand = flat[idx[:, i, :w]] + costs[:, i, :w]
+        code = cand.argmin(axis=0)
+        row = cand[code, cols[:w]]
         if i == 0:
             row[0] = 0.0
-        for c, (di, dj, cost) in enumerate(moves):
-            if i - di < 0:
-                continue
-            cand = best[i - di, l - dj + pad : h - dj + pad + 1] + cost[i, :w]
-            better = cand < row
-            row[better] = cand[better]
-            code[better] = c
         scanned = np.minimum.accumulate(row - steps[:w]) + steps[:w]
         via = scanned < row - 1e-9  # strict: (x - k) + k may round below x
-        row[via] = scanned[via]
+        row = np.where(via, scanned, row)
         code[via] = len(_MOVES)
-        best[i, l + pad : h + pad + 1] = row
+        flat[i * stride + l + pad : i * stride + h + pad + 1] = row
         back[i, :w] = code
+    best = flat[:-1].reshape(n + 1, stride)
     if not np.isfinite(best[n, m + pad]):
         return [], True
     path: list[tuple[int, int, int, int, float]] = []
@@ -313,7 +335,7 @@ def _search(n: int, m: int, scorer: _Scorer, band: int) -> tuple[list[tuple[int,
     while i or j:
         c = int(back[i, j - lo[i]])
         di, dj = (0, 1) if c == len(_MOVES) else _MOVES[c]
-        if 0 < i < n and ((j == lo[i] and lo[i] > 0) or (j == hi[i] and hi[i] < m)):
+        if (j == lo[i] and lo[i] > 0) or (j == hi[i] and hi[i] < m):
             touched = True
         pi, pj = i - di, j - dj
         path.append((pi, di, pj, dj, float(best[i, j + pad] - best[pi, pj + pad])))
@@ -346,7 +368,8 @@ def align(
     if n == 0 or m == 0:
         return [Bead((i,), ()) for i in range(n)] + [Bead((), (j,)) for j in range(m)]
     scorer = _Scorer(src, tgt, params, drafts, src_terms, tgt_terms)
-    band = max(params.band, abs(n - m) + 4)
+    # Start wide enough for a drift of 2 % of the text; widen (and redo) only if the path hits the edge.
+    band = max(params.band, abs(n - m) + 4, int(0.02 * max(n, m)))
     while True:
         path, touched = _search(n, m, scorer, band)
         if path and (not touched or band >= max(n, m)):
@@ -355,8 +378,9 @@ def align(
     beads = []
     for i, di, j, dj, c in path:
         null = params.prior_null * (di + dj)
-        # Confidence: how much better this bead is than treating its sentences as unaligned.
-        score = 1.0 / (1.0 + math.exp(c - null)) if di and dj else 0.0
+        # Confidence: how much better this bead is than leaving its sentences unaligned,
+        # squashed to (0, 1); 0.5 means "no better than two null beads".
+        score = 1.0 / (1.0 + math.exp(max(-50.0, min(50.0, (c - null) / CONFIDENCE_SCALE)))) if di and dj else 0.0
         beads.append(Bead(tuple(range(i, i + di)), tuple(range(j, j + dj)), round(score, 4)))
     return beads
 
@@ -370,3 +394,52 @@ def glossary_terms(termbase, texts: Sequence[str], lang: str) -> list[list[str]]
     if lang == "id":
         return [sorted({h.term.id for h in termbase.match(t)}) for t in texts]
     return [sorted({term.id for term in termbase.terms if occurs(term.target, t)}) for t in texts]
+
+
+def needs_review(bead: Bead) -> bool:
+    """True for beads a person should check: low confidence, omissions, 2-2 merges."""
+    return bead.score < LOW_CONFIDENCE or not bead.src or not bead.tgt or bead.kind == "2-2"
+
+
+def bead_units(
+    doc: str,
+    src: Sequence[Segment],
+    tgt: Sequence[Segment],
+    beads: Sequence[Bead],
+    model: str = "",
+    terms: Sequence[Sequence[str]] | None = None,
+) -> list[Unit]:
+    """One TMX unit per bead: sentences of a side joined by a space, bead type and score as props."""
+    units = []
+    for n, bead in enumerate(beads):
+        first = src[bead.src[0]] if bead.src else tgt[bead.tgt[0]]
+        props = [
+            ("x-doc", doc),
+            ("x-segment", " ".join(str(src[i].index) for i in bead.src)),
+            ("x-kind", first.kind),
+            ("x-status", "draft"),
+            ("x-bead", bead.kind),
+            ("x-align-score", f"{bead.score:.4f}"),
+        ]
+        ids = sorted({t for i in bead.src for t in (terms[i] if terms else ())})
+        if ids:
+            props.append(("x-terms", " ".join(ids)))
+        if model:
+            props.append(("x-model", model))
+        notes = []
+        if not bead.tgt:
+            notes.append("review: no English counterpart found (1-0 bead)")
+        elif not bead.src:
+            notes.append("review: English sentence with no Indonesian counterpart (0-1 bead)")
+        elif needs_review(bead):
+            notes.append(f"review: low alignment confidence ({bead.score:.2f}, {bead.kind} bead)")
+        units.append(
+            Unit(
+                " ".join(src[i].text for i in bead.src),
+                " ".join(tgt[j].text for j in bead.tgt),
+                tuple(props),
+                tuple(notes),
+                tuid=f"{doc}:{n}",
+            )
+        )
+    return units

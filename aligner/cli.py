@@ -114,6 +114,7 @@ def align(
     model: Annotated[Optional[str], typer.Option(help="Hub id or local model dir: drafts add chrF evidence.")] = None,
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV: glossary hits become anchors.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (with --model).")] = "auto",
+    beam: Annotated[int, typer.Option(min=1, help="Beam size for the drafts (with --model).")] = 4,
 ) -> None:
     """Align an Indonesian article with its English version sentence by sentence into a TMX file."""
     from aligner.align import align as align_sentences
@@ -139,7 +140,7 @@ def align(
         from aligner.translate import Translator
 
         try:
-            translator = Translator(model, glossary=termbase, device=device)
+            translator = Translator(model, glossary=termbase, beam=beam, device=device)
         except ModelUnavailable as exc:
             fail(str(exc))
         drafts = [d.text for d in translator.translate(src_texts)]

@@ -242,3 +242,15 @@ def test_term_accuracy_uses_source_when_known(termbase):
     assert term_accuracy(termbase, hyps, refs).expected == 2
     acc = term_accuracy(termbase, hyps, refs, sources=["IPCP bertemu."])
     assert (acc.found, acc.expected, acc.accuracy) == (1, 1, 1.0)
+
+
+def test_contradicting_anchors_are_flagged_for_review():
+    # Without drafts, confidence rests on length and anchors: numbers and names that disagree
+    # must push a forced pairing below the review threshold (anchorless pairs cannot be judged).
+    wrong = [
+        "Officials said 37 people were hurt and 410 arrested in Lisbon during 1987 protests.",
+        "Roughly 9,800 EU police officers were sent to Madrid in 1999, an EU spokeswoman said.",
+    ]
+    beads = align([ID[1], ID[3]], wrong)
+    assert beads and all(needs_review(b) for b in beads)
+    assert not any(needs_review(b) for b in align([ID[1], ID[3]], [EN[1], EN[3]]))

@@ -157,19 +157,53 @@ def _neg_log_erfc(x: np.ndarray) -> np.ndarray:
     return x * x - np.log(poly)
 
 
-def _overlap(rows: list[dict[str, float]], cols: list[dict[str, float]], size: tuple[int, int]) -> np.ndarray:
-    """``out[a, b]`` = weight of the keys shared by ``rows[a]`` and ``cols[b]`` (set semantics)."""
-    out = np.zeros(size)
-    lists: dict[str, list[int]] = defaultdict(list)
+class _BandMatrix:
+    """A sparse-ish ``(n+2) x (m+2)`` matrix stored only near the diagonal; elsewhere it reads 0."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        n, m = size[0] - 2, size[1] - 2
+        slope = m / n if n else 1.0
+        # Pairs further off the diagonal than this are never inside a band the search uses
+        # (it would have to widen past 10 % of the text), so frequent keys cost linear memory.
+        self.window = max(200, int(0.1 * max(n, m)))
+        self.width = 2 * self.window + 3
+        self.off = np.floor(np.arange(size[0]) * slope).astype(np.int64) - self.window
+        self.data = np.zeros(size[0] * self.width + 1)  # last cell: the zero read outside the band
+
+    def cells(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        k = b - self.off[a]
+        return np.where((k >= 0) & (k < self.width), a * self.width + k, len(self.data) - 1)
+
+    def __getitem__(self, ab: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        return self.data[self.cells(*ab)]
+
+
+def _overlap(rows: list[dict[str, float]], cols: list[dict[str, float]], size: tuple[int, int]) -> _BandMatrix:
+    """``out[a, b]`` = weight (as in ``rows[a]``) of the keys shared by ``rows[a]`` and ``cols[b]``."""
+    out = _BandMatrix(size)
+    col_post: dict[str, list[int]] = defaultdict(list)
     for b, keys in enumerate(cols):
         for k in keys:
-            lists[k].append(b)
-    postings = {k: np.array(v) for k, v in lists.items()}
+            col_post[k].append(b)
+    row_post: dict[str, tuple[list[int], list[float]]] = {}
     for a, keys in enumerate(rows):
         for k, w in keys.items():
-            bs = postings.get(k)
-            if bs is not None:
-                out[a, bs] += w
+            if k in col_post:
+                entry = row_post.setdefault(k, ([], []))
+                entry[0].append(a)
+                entry[1].append(w)
+    if not row_post:
+        return out
+    cells: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for k, (as_, ws) in row_post.items():
+        a = np.array(as_)[:, None]
+        bs = np.array(col_post[k])[None, :]
+        cells.append(out.cells(a, bs).ravel())
+        weights.append(np.broadcast_to(np.array(ws)[:, None], (a.shape[0], bs.shape[1])).ravel())
+    flat = np.bincount(np.concatenate(cells), np.concatenate(weights), minlength=len(out.data))
+    flat[-1] = 0.0  # everything outside the band landed on the sentinel
+    out.data = flat
     return out
 
 

@@ -1,9 +1,29 @@
-"""TMX 1.4b writer and reader (lxml; external entities are never resolved)."""
+"""TMX 1.4b writer and reader (lxml; external entities and DTDs are never loaded).
+
+Writer: UTF-8 TMX 1.4b valid against ``tmx14.dtd``, every required header
+attribute, one ``<tu>`` per unit with its ``tuid``, ``x-*`` props and notes.
+
+Reader: TMX 1.1-1.4 as written by other tools (OmegaT, Okapi,
+translate-toolkit, Weblate, Trados exports): ``lang`` or ``xml:lang`` in any
+case, with or without a region (``ID``, ``id-ID``, ``en-US``; the retired code
+``in`` counts as Indonesian), ``srclang="*all*"``, several ``<tuv>`` per
+language (the first one wins), inline markup (``bpt``/``ept``/``ph``/``it``/
+``hi``/``ut``/``sub``) flattened to its text content and counted.
+
+Characters XML 1.0 cannot carry (C0 controls other than tab/newline/carriage
+return, lone surrogates, U+FFFE/U+FFFF) are *removed* on writing, with a
+:class:`TmxWarning` naming how many were dropped: a translation memory with a
+stray control character from a PDF copy is still worth saving, and the loss is
+invisible to a reader anyway.  Everything else round-trips exactly (including
+``\\r``, leading/trailing spaces and empty strings).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,15 +33,41 @@ from aligner import __version__
 from aligner.types import Unit
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+INLINE_TAGS = ("bpt", "ept", "ph", "it", "hi", "ut", "sub")
+_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Retired or alternative codes other tools still write.
+_LANG_ALIASES = {"in": "id", "ind": "id", "eng": "en"}
 
 
 class TmxError(ValueError):
     """A TMX file that cannot be read; the message names file and line."""
 
 
+class TmxWarning(UserWarning):
+    """Something was changed or simplified while writing or reading TMX."""
+
+
 def tmx_date(when: datetime | None = None) -> str:
     """A TMX date, ``YYYYMMDDThhmmssZ`` in UTC."""
     return (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def xml_safe(text: str) -> tuple[str, int]:
+    """``text`` without the characters XML 1.0 cannot represent, and how many were removed."""
+    cleaned, count = _ILLEGAL.subn("", text)
+    return cleaned, count
+
+
+class _Cleaner:
+    """Strips XML-illegal characters from everything written, counting them."""
+
+    def __init__(self) -> None:
+        self.removed = 0
+
+    def __call__(self, text: str) -> str:
+        cleaned, count = xml_safe(text)
+        self.removed += count
+        return cleaned
 
 
 def _tuv(lang: str, text: str) -> etree._Element:
@@ -30,35 +76,53 @@ def _tuv(lang: str, text: str) -> etree._Element:
     return tuv
 
 
-def tmx_bytes(units: list[Unit], srclang: str = "id", tgtlang: str = "en", creationdate: str | None = None) -> bytes:
-    """Serialise ``units`` as a TMX 1.4b document."""
+def tmx_bytes(
+    units: list[Unit],
+    srclang: str = "id",
+    tgtlang: str = "en",
+    creationdate: str | None = None,
+    header_props: tuple[tuple[str, str], ...] = (),
+) -> bytes:
+    """Serialise ``units`` as a TMX 1.4b document.
+
+    XML-illegal characters are removed with a :class:`TmxWarning` (see the module docstring).
+    """
+    clean = _Cleaner()
     root = etree.Element("tmx", version="1.4")
-    etree.SubElement(
+    header = etree.SubElement(
         root,
         "header",
         creationtool="aligner",
         creationtoolversion=__version__,
         segtype="sentence",
+        # o-tmf names the tool format the memory came from; ours is this tool's own.
         **{"o-tmf": "aligner"},
         adminlang="en",
         srclang=srclang,
         datatype="plaintext",
         creationdate=creationdate or tmx_date(),
     )
+    for key, value in header_props:
+        etree.SubElement(header, "prop", type=clean(key)).text = clean(value)
     body = etree.SubElement(root, "body")
     for n, unit in enumerate(units, 1):
-        attrs = {"tuid": unit.tuid or str(n)}
+        attrs = {"tuid": clean(unit.tuid) or str(n)}
         if unit.changedate:
-            attrs["changedate"] = unit.changedate
+            attrs["changedate"] = clean(unit.changedate)
         if unit.changeid:
-            attrs["changeid"] = unit.changeid
+            attrs["changeid"] = clean(unit.changeid)
         tu = etree.SubElement(body, "tu", attrs)
         for note in unit.notes:
-            etree.SubElement(tu, "note").text = note
+            etree.SubElement(tu, "note").text = clean(note)
         for key, value in unit.props:
-            etree.SubElement(tu, "prop", type=key).text = value
-        tu.append(_tuv(srclang, unit.source))
-        tu.append(_tuv(tgtlang, unit.target))
+            etree.SubElement(tu, "prop", type=clean(key)).text = clean(value)
+        tu.append(_tuv(srclang, clean(unit.source)))
+        tu.append(_tuv(tgtlang, clean(unit.target)))
+    if clean.removed:
+        warnings.warn(
+            TmxWarning(f"removed {clean.removed} character(s) that XML 1.0 cannot represent (control characters)"),
+            stacklevel=2,
+        )
     return etree.tostring(
         root, xml_declaration=True, encoding="UTF-8", pretty_print=True, doctype='<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
     )
@@ -80,41 +144,113 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         raise
 
 
-def write_tmx(units: list[Unit], path: str | Path, srclang: str = "id", tgtlang: str = "en") -> None:
+def write_tmx(
+    units: list[Unit],
+    path: str | Path,
+    srclang: str = "id",
+    tgtlang: str = "en",
+    header_props: tuple[tuple[str, str], ...] = (),
+) -> None:
     """Write ``units`` to ``path`` atomically as TMX 1.4b."""
-    atomic_write(path, tmx_bytes(units, srclang, tgtlang))
+    atomic_write(path, tmx_bytes(units, srclang, tgtlang, header_props=header_props))
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False)
+    # No DTD loading, no network, no entity expansion: a TMX file is data, never a fetch.
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+
+
+def norm_lang(code: str) -> str:
+    """Primary language subtag, lower case: ``ID`` / ``id-ID`` / ``id_ID`` -> ``id``."""
+    primary = re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower()
+    return _LANG_ALIASES.get(primary, primary)
 
 
 def _lang(el: etree._Element) -> str:
-    return (el.get(XML_LANG) or el.get("lang") or "").lower()
+    return norm_lang(el.get(XML_LANG) or el.get("lang") or "")
 
 
-def read_tmx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> list[Unit]:
-    """Read the ``srclang``/``tgtlang`` pairs of a TMX file as units."""
+def _text(el: etree._Element | None, stats: dict[str, int]) -> str:
+    """Text content of a ``seg``/``note``/``prop``; inline elements are flattened to their text."""
+    if el is None:
+        return ""
+    parts = [el.text or ""]
+    inline = False
+    for child in el:
+        if isinstance(child.tag, str):
+            if child.tag in INLINE_TAGS:
+                inline = True
+            parts.append(_text(child, {}))
+        # Unexpanded entity references and comments contribute nothing; their tails do.
+        parts.append(child.tail or "")
+    if inline:
+        stats["inline"] = stats.get("inline", 0) + 1
+    return "".join(parts)
+
+
+def _fail(path: str | Path, line: int | None, message: str) -> TmxError:
+    return TmxError(f"{path}:{line or 1}: {message}")
+
+
+def read_tmx(
+    path: str | Path, srclang: str = "id", tgtlang: str = "en", stats: dict[str, int] | None = None
+) -> list[Unit]:
+    """Read the ``srclang``/``tgtlang`` pairs of a TMX 1.1-1.4 file as units.
+
+    Units lacking the source language are skipped; a missing target gives an
+    empty target.  ``stats`` (if given) receives counts: ``units``,
+    ``skipped`` (no source), ``inline`` (segments whose inline markup was
+    flattened), ``extra_tuv`` (further variants of a language, ignored).
+    Raises :class:`TmxError` ("file:line: what") for anything that is not TMX.
+    """
+    stats = {} if stats is None else stats
+    src_code, tgt_code = norm_lang(srclang), norm_lang(tgtlang)
     try:
         tree = etree.parse(str(path), _parser())
     except etree.XMLSyntaxError as exc:
-        raise TmxError(f"{path}:{exc.lineno}: {exc.msg}") from exc
-    units = []
-    for tu in tree.getroot().iter("tu"):
+        raise _fail(path, exc.lineno, exc.msg) from exc
+    except OSError as exc:
+        raise TmxError(f"{path}: cannot read: {exc}") from exc
+    root = tree.getroot()
+    if root.tag != "tmx":
+        raise _fail(path, root.sourceline, f"not a TMX file: root element is <{root.tag}>, expected <tmx>")
+    body = root.find("body")
+    if body is None:
+        raise _fail(path, root.sourceline, "TMX file has no <body>")
+    units: list[Unit] = []
+    for tu in body.iter("tu"):
         texts: dict[str, str] = {}
         for tuv in tu.findall("tuv"):
-            lang = _lang(tuv).split("-")[0]
+            lang = _lang(tuv)
+            if not lang:
+                raise _fail(path, tuv.sourceline, "<tuv> without lang or xml:lang")
             seg = tuv.find("seg")
-            texts.setdefault(lang, "".join(seg.itertext()) if seg is not None else "")
+            if seg is None:
+                raise _fail(path, tuv.sourceline, "<tuv> without <seg>")
+            if lang in texts:
+                stats["extra_tuv"] = stats.get("extra_tuv", 0) + 1
+                continue
+            texts[lang] = _text(seg, stats)
+        if src_code not in texts:
+            stats["skipped"] = stats.get("skipped", 0) + 1
+            continue
         units.append(
             Unit(
-                source=texts.get(srclang, ""),
-                target=texts.get(tgtlang, ""),
-                props=tuple((p.get("type", ""), p.text or "") for p in tu.findall("prop")),
-                notes=tuple(n.text or "" for n in tu.findall("note")),
+                source=texts[src_code],
+                target=texts.get(tgt_code, ""),
+                props=tuple((p.get("type", ""), _text(p, {})) for p in tu.findall("prop")),
+                notes=tuple(_text(n, {}) for n in tu.findall("note")),
                 tuid=tu.get("tuid", ""),
                 changedate=tu.get("changedate", ""),
                 changeid=tu.get("changeid", ""),
             )
+        )
+    stats["units"] = len(units)
+    if stats.get("inline"):
+        warnings.warn(
+            TmxWarning(f"{path}: inline markup (bpt/ept/ph/it/hi) in {stats['inline']} segment(s) kept as plain text"),
+            stacklevel=2,
         )
     return units

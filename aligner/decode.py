@@ -94,7 +94,7 @@ def _advance(prog, done_before, seq, length, marked, tok, prev_ends_word):
     expected = seq_m.gather(-1, prog.clamp(max=width - 1)[..., None]).squeeze(-1)
     t = tok[:, :, None, None]
     open_ = (length[:, None] > 0) & ~done_before[..., None]
-    advance = (expected == t) & (prog < length[:, None]) & open_
+    advance = (expected == t) & (prog > 0) & (prog < length[:, None]) & open_
     left_ok = marked[:, None] | ~prev_ends_word[:, :, None, None]
     start = (seq_m[..., 0] == t) & open_ & left_ok
     new = torch.where(advance, prog + 1, torch.where(start, torch.ones_like(prog), torch.zeros_like(prog)))
@@ -244,7 +244,13 @@ def beam_search(
             new_prog, completed = _advance(p_prog, p_met, cseq, clen, cmark, cand_tok, parent_prev_ends)
             new_met = p_met | completed
             new_just = completed.any(-1)
-            bank = torch.where(new_met, cweight[:, None], new_prog.max(-1).values).sum(-1) if C else torch.zeros_like(cand_tok)
+            # Bank = tokens met: whole met constraints plus the one furthest in progress (terms
+            # sharing a prefix, like NATO summit / NATO Secretary General, must not count twice).
+            if C:
+                partial = torch.where(new_met, torch.zeros_like(new_prog[..., 0]), new_prog.max(-1).values)
+                bank = torch.where(new_met, cweight[:, None], 0).sum(-1) + partial.max(-1).values
+            else:
+                bank = torch.zeros_like(cand_tok)
             unmet = n_constraints[:, None] - (new_met & cvalid[:, None]).sum(-1)
             p_fprog = fprog.gather(1, cand_beam[:, :, None, None].expand(B, M, F, 2))
             new_fprog, fdone = _advance(p_fprog, torch.zeros((B, M, F), dtype=torch.bool, device=device),

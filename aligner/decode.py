@@ -23,7 +23,8 @@ from typing import Any
 
 import torch
 
-from aligner.types import Term, TermHit
+from aligner.glossary import occurs
+from aligner.types import TermHit
 
 _NEG = -1.0e9
 # Unmet constraints outrank any score difference when finished hypotheses are compared.
@@ -103,8 +104,8 @@ def _advance(prog, done_before, seq, length, marked, tok, prev_ends_word):
     return new, completed
 
 
-def generation_settings(model: Any, num_beams: int, **kwargs: Any):
-    """The generation config and logits processors ``generate`` would use with these settings."""
+def generation_settings(model: Any, num_beams: int, **kwargs: Any) -> Any:
+    """The generation config ``generate`` would build from the model's defaults and ``kwargs``."""
     config, _ = model._prepare_generation_config(None, num_beams=num_beams, do_sample=False, **kwargs)
     return config
 
@@ -394,28 +395,20 @@ class TermEncoder:
         self._cache[form] = result
         return result
 
-    def for_hits(self, hits: Sequence[TermHit]) -> tuple[list[Phrase], list[Phrase], list[Term]]:
-        """Constraints and forbidden phrases for one sentence's hits, and the terms constrained."""
+    def for_hits(self, hits: Sequence[TermHit]) -> tuple[list[Phrase], list[Phrase]]:
+        """Constraints (hit targets) and banned phrases (their forbidden forms) for one sentence."""
         terms = list(dict.fromkeys(h.term for h in hits))
         targets = list(dict.fromkeys(t.target for t in terms))
-        constraints, kept_terms = [], []
-        for target in targets:
-            p = self.phrase(target)
-            if p is not None:
-                constraints.append(p)
-        kept_terms = [t for t in terms if self.phrase(t.target) is not None]
+        # A target found inside another target (NATO in NATO summit) is met by that one.
+        targets = [t for t in targets if not any(u != t and occurs(t, u) for u in targets)]
+        constraints = [p for p in map(self.phrase, targets) if p is not None]
         bans = []
         for form in dict.fromkeys(f for t in terms for f in t.forbidden):
             p = self.phrase(form)
-            # Never ban a phrase that is itself (a prefix of) a required target.
-            if p is not None and not any(occurs_prefix(form, t) for t in targets):
+            # Never ban what a required target itself contains.
+            if p is not None and not any(occurs(form, t) for t in targets):
                 bans.append(p)
-        return constraints, bans, kept_terms
-
-
-def occurs_prefix(form: str, target: str) -> bool:
-    """True when ``form`` is a word-boundary prefix or the whole of ``target``."""
-    return target == form or target.startswith(form + " ")
+        return constraints, bans
 
 
 def translate_batch(
@@ -434,7 +427,7 @@ def translate_batch(
     batch = tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True).to(device)
     constraints, forbidden = [], []
     for h in hits:
-        c, f, _ = encoder.for_hits(h)
+        c, f = encoder.for_hits(h)
         constraints.append(c)
         forbidden.append(f)
     results = beam_search(

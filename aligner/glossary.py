@@ -11,16 +11,21 @@ from aligner.types import Term, TermHit
 
 
 def _is_acronym(form: str) -> bool:
-    return " " not in form and any(c.isupper() for c in form) and form == form.upper()
+    """One token, all capitals (digits allowed): IPCP, IP4, UE - matched case-sensitively."""
+    return not re.search(r"[\s\-]", form) and any(c.isupper() for c in form) and form == form.upper()
+
+
+# Between the words of a form the text may use spaces, a hyphen (with or without spaces around
+# it, as in "Indo - Pasifik") or a Unicode hyphen.
+_JOINER = r"(?:\s*[-\u2010\u2011]\s*|\s+)"
+# Indonesian clitics glued to the last word: Lautnya, NATO-lah, ITPP-kah.
+_CLITIC = r"(?:-?(?:nya|lah|kah))?"
 
 
 def _form_pattern(form: str) -> str:
-    parts = [re.escape(p) for p in re.split(r"\s*-\s*|\s+", form.strip()) if p]
-    joiners = re.split(r"[^\s-]+", form.strip())[1:-1]
-    out = parts[0]
-    for joiner, part in zip(joiners, parts[1:]):
-        out += (r"\s*-\s*" if "-" in joiner else r"\s+") + part
-    return out
+    """Regex for one source form: its words joined by any joiner, clitic allowed, whole words."""
+    parts = [re.escape(p) for p in re.split(r"[\s\-\u2010\u2011]+", form.strip()) if p]
+    return rf"(?<!\w){_JOINER.join(parts)}{_CLITIC}(?!\w)"
 
 
 @dataclass
@@ -70,8 +75,7 @@ class Termbase:
         for term in self.terms:
             for form in term.sources:
                 flags = 0 if _is_acronym(form) else re.IGNORECASE
-                pattern = rf"(?<!\w){_form_pattern(form)}(?:-?(?:nya|lah|kah))?(?!\w)"
-                for m in re.finditer(pattern, text, flags):
+                for m in re.finditer(_form_pattern(form), text, flags):
                     candidates.append(TermHit(term, m.start(), m.end(), m.group(0)))
         candidates.sort(key=lambda h: (-(h.end - h.start), h.start))
         chosen: list[TermHit] = []

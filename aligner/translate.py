@@ -37,20 +37,22 @@ class Translator:
     def _decode(self, texts: list[str], hits: list[list[TermHit]], no_repeat_ngram_size: int = 0) -> list[str]:
         """Model outputs for one batch; ``hits[i]`` are the glossary hits of ``texts[i]``.
 
-        The glossary-constrained decoder (aligner.decode) plugs in here.
+        Every hit's target is a hard constraint and its forbidden forms are banned
+        (aligner.decode); with no hits this is exactly ``generate``'s beam search.
         """
-        import torch
+        from aligner.decode import TermEncoder, translate_batch
 
+        if getattr(self, "_term_encoder", None) is None:
+            self._term_encoder = TermEncoder(self.loaded.tokenizer)
         tok = self.loaded.tokenizer
-        batch = tok(texts, return_tensors="pt", padding=True, truncation=True).to(self.loaded.device)
-        limit = self.max_new_tokens or min(512, 2 * batch["input_ids"].shape[1] + 10)
-        with torch.inference_mode():
-            # max_length (not max_new_tokens) because opus-mt's generation_config sets it too.
-            out = self.loaded.model.generate(
-                **batch, num_beams=self.beam, do_sample=False, max_length=limit + 1,
-                no_repeat_ngram_size=no_repeat_ngram_size,
-            )
-        return tok.batch_decode(out, skip_special_tokens=True)
+        src_len = tok(texts, return_tensors="pt", padding=True, truncation=True)["input_ids"].shape[1]
+        limit = self.max_new_tokens or min(512, 2 * src_len + 10)
+        # max_length (not max_new_tokens) because opus-mt's generation_config sets it too.
+        out = translate_batch(
+            self.loaded.model, tok, texts, hits, encoder=self._term_encoder, num_beams=self.beam,
+            device=self.loaded.device, max_length=limit + 1, no_repeat_ngram_size=no_repeat_ngram_size,
+        )
+        return [text for text, _ in out]
 
     def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
         """Translate ``texts`` in order; ``progress(n)`` is called after each batch."""

@@ -1,0 +1,207 @@
+"""The constrained decoder (aligner.decode) on the tiny model.
+
+* no constraints: token-for-token the sequences of ``generate(num_beams=k, do_sample=False)``;
+* every glossary hit of every seed segment: its target is in the draft, forbidden forms are not;
+* the length limit forces partial hypotheses out, reported as missing terms.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from lxml import etree
+
+from aligner.decode import Phrase, TermEncoder, beam_search, translate_batch
+from aligner.glossary import Termbase, check_draft, occurs
+from aligner.segment import segment
+from aligner.tmx import read_tmx, write_tmx
+from aligner.translate import Translator
+from aligner.types import Draft, Segment, Term, TermHit
+from aligner.units import draft_units
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: on the shared 2-core machine, more threads mostly wait on each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _short_segments(n: int) -> list[str]:
+    """The ``n`` shortest distinct segments (fast to encode)."""
+    return sorted(set(_segments()), key=lambda t: (len(t), t))[:n]
+
+
+def _segments() -> list[str]:
+    return [s.text for f in SEEDS for s in segment(f.read_text(encoding="utf-8"), doc=f.stem) if s.translatable]
+
+
+def _generate_tokens(model, batch, **kw) -> list[tuple[int, ...]]:
+    """generate's sequences without the start token, cut after the first EOS."""
+    out = model.generate(**batch, do_sample=False, **kw)
+    eos = model.generation_config.eos_token_id
+    result = []
+    for row in out.tolist():
+        row = row[1:]
+        result.append(tuple(row[: row.index(eos) + 1] if eos in row else row))
+    return result
+
+
+@pytest.fixture(scope="module")
+def eos_biased(tiny_model):
+    """The tiny model with EOS made likelier, so beams finish at different lengths
+    (the plain tiny model always runs to the length limit)."""
+    biased = {}
+    for bias in (7.0, 8.0):
+        model = copy.deepcopy(tiny_model.model)
+        model.final_logits_bias[0, model.generation_config.eos_token_id] += bias
+        biased[bias] = model
+    return biased
+
+
+@pytest.mark.parametrize(
+    "variant,n,settings",
+    [
+        (None, 64, dict(num_beams=4, max_length=16)),
+        (7.0, 64, dict(num_beams=4, max_length=20)),
+        (8.0, 24, dict(num_beams=3, max_length=20, length_penalty=0.6)),
+        (7.0, 24, dict(num_beams=4, max_length=20, no_repeat_ngram_size=2)),
+        (8.0, 24, dict(num_beams=5, max_length=16, early_stopping=True)),
+    ],
+)
+def test_unconstrained_equals_generate(tiny_model, eos_biased, variant, n, settings) -> None:
+    model = tiny_model.model if variant is None else eos_biased[variant]
+    tok = tiny_model.tokenizer
+    # The shortest segments keep the test fast; 64 of them are distinct inputs.
+    texts = _short_segments(n)
+    lengths = []
+    for i in range(0, len(texts), 32):
+        batch = tok(texts[i : i + 32], return_tensors="pt", padding=True)
+        expected = _generate_tokens(model, batch, **settings)
+        got = beam_search(model, batch["input_ids"], batch["attention_mask"], **settings)
+        assert [h.tokens for h in got] == expected
+        lengths += [len(t) for t in expected]
+    assert len(lengths) == n
+    if variant is not None:
+        # The comparison covers hypotheses finishing early, not only at the limit.
+        assert min(lengths) < settings["max_length"] - 1
+
+
+def test_unconstrained_rows_of_a_constrained_batch_equal_generate(tiny_model, termbase) -> None:
+    model, tok = tiny_model.model, tiny_model.tokenizer
+    texts = _short_segments(16)
+    hits = [termbase.match("Tiongkok dan Korsel") if i % 2 else [] for i in range(len(texts))]
+    batch = tok(texts, return_tensors="pt", padding=True)
+    expected = _generate_tokens(model, batch, num_beams=4, max_length=20)
+    got = translate_batch(model, tok, texts, hits, num_beams=4, max_length=20)
+    for i, (text, hyp) in enumerate(got):
+        if hits[i]:
+            assert occurs("China", text) and occurs("South Korea", text)
+        else:
+            assert hyp.tokens == expected[i]
+
+
+def test_every_seed_hit_is_in_its_draft(tiny_model, termbase) -> None:
+    segments = [s for s in _segments() if termbase.match(s)]
+    assert len(segments) >= 40
+    drafts = Translator(tiny_model, termbase, beam=4, batch_size=16, max_new_tokens=32).translate(segments)
+    n_hits = 0
+    for draft in drafts:
+        assert draft.hits
+        for hit in draft.hits:
+            n_hits += 1
+            assert occurs(hit.term.target, draft.text), (hit.term.id, draft.text)
+            for form in hit.term.forbidden:
+                assert not occurs(form, draft.text), (form, draft.text)
+        assert draft.missing == () and draft.forbidden == ()
+    assert n_hits >= 70
+    by_source = {d.source: d for d in drafts}
+    ittp = next(s for s in segments if "ITTP" in s)
+    ccdoe = next(s for s in segments if "CCDOE" in s)
+    assert occurs("ITPP", by_source[ittp].text)
+    assert occurs("CCDCOE", by_source[ccdoe].text)
+
+
+def test_forbidden_form_is_banned(tiny_model) -> None:
+    model, tok = tiny_model.model, tiny_model.tokenizer
+    texts = _short_segments(40)[-6:]
+    plain = [t for t, _ in translate_batch(model, tok, texts, [[]] * len(texts), num_beams=4, max_length=20)]
+    # A word the model produces on its own becomes a forbidden form of a concept hit in the source.
+    text, draft, word = next(
+        (src, out, w) for src, out in zip(texts, plain) for w in re.findall(r"[^\W\d_]{3,}", out) if occurs(w, out)
+    )
+    term = Term("t", ("x",), "China", (word,))
+    text_out, hyp = translate_batch(model, tok, [text], [[TermHit(term, 0, 1, "x")]], num_beams=4, max_length=20)[0]
+    assert not occurs(word, text_out), (word, text_out)
+    assert occurs("China", text_out) and hyp.met == (True,)
+
+
+def test_length_limit_reports_missing_terms(tiny_model, termbase) -> None:
+    text = "Program Kemitraan yang Disesuaikan Secara Individu (ITPP) dan Pusat Keunggulan Pertahanan Siber Kerja Sama."
+    hits = termbase.match(text)
+    assert {h.term.id for h in hits} == {"itpp-full", "itpp", "ccdcoe-full"}
+    # Four tokens cannot hold three terms: the best partial hypothesis comes out, flagged.
+    draft = Translator(tiny_model, termbase, beam=4, max_new_tokens=4).translate([text])[0]
+    assert draft.text.strip()
+    assert draft.missing
+    assert {t.id for t in draft.missing} == {t.id for t in check_draft(list(hits), draft.text)[0]}
+    _, hyp = translate_batch(tiny_model.model, tiny_model.tokenizer, [text], [hits], max_length=5)[0]
+    assert False in hyp.met
+
+
+def test_both_tokenisations_are_constraints(tiny_model) -> None:
+    enc = TermEncoder(tiny_model.tokenizer)
+    phrase = enc.phrase("CCDCOE")
+    pieces = [tuple(tiny_model.tokenizer.convert_ids_to_tokens(list(v))) for v in phrase.variants]
+    assert pieces[0][0].startswith("\u2581") and not pieces[1][0].startswith("\u2581")
+    assert phrase.marked == (True, False)
+    # Unmarked variant: after "(" the term is at a word boundary; after a letter it is not.
+    words = enc.words
+    open_paren = tiny_model.tokenizer.convert_tokens_to_ids("\u2581(")
+    assert not words.ends_word[open_paren]
+    assert words.continues[phrase.variants[1][0]]
+
+
+def test_term_must_start_at_word_boundary(tiny_model) -> None:
+    """An unmarked tokenisation may not glue the term onto the previous word."""
+    model, tok = tiny_model.model, tiny_model.tokenizer
+    enc = TermEncoder(tok)
+    batch = tok(_short_segments(8), return_tensors="pt", padding=True)
+    bare = enc.phrase("EU").variants[1]
+    only_bare = [[Phrase((bare,), (False,))] for _ in range(8)]
+    got = beam_search(model, batch["input_ids"], batch["attention_mask"], only_bare, num_beams=4,
+                      max_length=16, words=enc.words)
+    texts = tok.batch_decode([list(h.tokens) for h in got], skip_special_tokens=True)
+    for text, hyp in zip(texts, got):
+        assert hyp.met == (True,)
+        assert occurs("EU", text), text
+
+
+def test_tmx_terms_prop_and_missing_note(tmp_path: Path) -> None:
+    itpp = Term("itpp", ("ITPP", "ITTP"), "ITPP")
+    nss = Term("nss", ("Strategi Keamanan Nasional",), "National Security Strategy")
+    source = "Kerangka ITTP dan Strategi Keamanan Nasional."
+    hits = (TermHit(itpp, 8, 12, "ITTP"), TermHit(nss, 17, 43, "Strategi Keamanan Nasional"))
+    draft = Draft(source, "The ITPP framework.", hits, missing=(nss,))
+    plain = Draft("Tanpa istilah.", "No terms.")
+    segs = [Segment(source, 0, len(source)), Segment("Tanpa istilah.", 0, 14, index=1)]
+    units = draft_units("doc", segs, [draft, plain], "tiny")
+    assert units[0].prop("x-terms") == "itpp nss"
+    assert any("nss" in n and "National Security Strategy" in n for n in units[0].notes)
+    assert units[1].prop("x-terms") == "" and units[1].notes == ()
+    path = tmp_path / "out.tmx"
+    write_tmx(units, path)
+    tree = etree.parse(str(path))
+    tus = tree.findall(".//tu")
+    assert [p.text for p in tus[0].findall("prop[@type='x-terms']")] == ["itpp nss"]
+    assert len(tus[0].findall("note")) == 1 and tus[1].findall("note") == []
+    assert read_tmx(path)[0].prop("x-terms") == "itpp nss"

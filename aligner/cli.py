@@ -93,6 +93,104 @@ def translate(
         raise typer.Exit(1)
 
 
+# --- review, qa and glossary suggest (issue 8) -------------------------------------------
+
+glossary_app = typer.Typer(help="Work with the termbase.", no_args_is_help=True)
+app.add_typer(glossary_app, name="glossary")
+
+
+def _read_units(path: Path):
+    """Units of one TMX file, or a one-line failure naming it."""
+    from aligner.tmx import TmxError, read_tmx
+
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    try:
+        return read_tmx(path)
+    except TmxError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+
+
+@app.command()
+def qa(
+    paths: Annotated[list[Path], typer.Argument(help="TMX files to check.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Check translation units: terms, numbers, footnotes, URLs, empty/untranslated, length, brackets."""
+    import json
+
+    from aligner.qa import ERROR, check_units
+
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    termbase = load_glossary(glossary)
+    rows = []
+    for path in paths:
+        units = _read_units(path)
+        for n, (unit, issues) in enumerate(zip(units, check_units(units, termbase)), 1):
+            for issue in issues:
+                rows.append({"file": str(path), "tuid": unit.tuid or str(n), "unit": n,
+                             "severity": issue.severity, "check": issue.check, "message": issue.message})
+    errors = sum(r["severity"] == ERROR for r in rows)
+    if format == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table("file", "unit", "severity", "check", "message", show_lines=False)
+        for r in rows:
+            style = "red" if r["severity"] == ERROR else "yellow"
+            table.add_row(escape(Path(r["file"]).name), escape(r["tuid"]), f"[{style}]{r['severity']}[/]", r["check"], escape(r["message"]))
+        console = Console(soft_wrap=False)
+        if rows:
+            console.print(table)
+        console.print(f"{errors} error(s), {len(rows) - errors} warning(s) in {len(paths)} file(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def review(
+    path: Annotated[Path, typer.Argument(help="The TMX file to review.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
+    user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
+) -> None:
+    """Review a TMX in the browser: edit, approve/reject, save (keeps FILE.tmx.bak)."""
+    import getpass
+
+    from aligner.review.server import serve
+    from aligner.review.session import ReviewSession
+    from aligner.tmx import TmxError
+
+    termbase = load_glossary(glossary)
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    try:
+        who = user or getpass.getuser()
+    except (OSError, KeyError):
+        who = "reviewer"
+    try:
+        session = ReviewSession(path, termbase, who)
+    except TmxError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    try:
+        serve(session, port, open_browser=not no_browser)
+    except OSError as exc:
+        fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+
+
+# --- end of issue 8 block ----------------------------------------------------------------
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="aligner")

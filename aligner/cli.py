@@ -188,6 +188,59 @@ def review(
         fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
 
 
+@glossary_app.command("suggest")
+def glossary_suggest(
+    paths: Annotated[list[Path], typer.Argument(help="Reviewed TMX files to mine.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv); --add writes here.")] = None,
+    add: Annotated[Optional[list[str]], typer.Option("--add", help="Candidate ID to add (ID or ID=English); repeatable.")] = None,
+    min_count: Annotated[int, typer.Option(min=1, help="Occurrences a name needs to be proposed.")] = 2,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Propose glossary concepts from acronyms, their expansions and recurring names."""
+    import json
+
+    from aligner.glossary import GlossaryError, Termbase
+    from aligner.suggest import suggest
+
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    termbase = load_glossary(glossary)
+    units = [u for path in paths for u in _read_units(path)]
+    candidates = suggest(units, termbase, min_count)
+    if add:
+        if termbase is None:
+            if glossary is None:
+                fail("--add needs --glossary FILE (no glossary/defence.tsv here)")
+            termbase = Termbase([], glossary)
+        by_id = {c.id: c for c in candidates}
+        for choice in add:
+            cid, _, english = choice.partition("=")
+            cand = by_id.get(cid.strip())
+            if cand is None:
+                fail(f"--add {cid}: no such candidate (run without --add to list them)")
+            if not (english.strip() or cand.target):
+                fail(f"--add {cid}: no English counterpart found; give one as --add '{cid}=English form'")
+            try:
+                termbase.add(cand.term(english.strip() or None))
+            except GlossaryError as exc:
+                fail(str(exc))
+        termbase.save(glossary or termbase.path)
+        typer.echo(f"added {len(add)} concept(s) to {glossary or termbase.path}")
+        return
+    if format == "json":
+        typer.echo(json.dumps([c.__dict__ for c in candidates], ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("id", "count", "kind", "Indonesian", "English")
+    for c in candidates:
+        table.add_row(escape(c.id), str(c.count), c.kind, escape(" | ".join(c.sources)), escape(c.target or "-"))
+    Console(soft_wrap=False).print(table)
+    typer.echo(f"{len(candidates)} candidate(s); add with: aligner glossary suggest FILE... --add ID [--add ID=English]")
+
+
 # --- end of issue 8 block ----------------------------------------------------------------
 
 

@@ -118,8 +118,14 @@ class ReviewSession:
         }
 
     def state(self) -> dict[str, Any]:
-        """Everything the page shows: file name, version token, units with issues and term spans."""
+        """Everything the page shows: file name, version token, units with issues and term spans.
+
+        Always what is on disk now, so a page (re)loaded after someone else
+        changed the file starts from their version.
+        """
         with self.lock:
+            if self.digest(self.path.read_bytes()) != self.version:
+                self._load()
             return self._state_unlocked()
 
     def check(self, index: int, target: str) -> dict[str, Any]:

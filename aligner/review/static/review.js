@@ -291,7 +291,8 @@ function onClick(ev) {
   if (!tr) return;
   const index = Number(tr.dataset.index);
   const act = ev.target.closest("button[data-act]");
-  if (state.editing !== null && state.editing !== index) commitEdit();
+  // A click anywhere but the editor keeps the edit first (a button re-renders the row).
+  if (state.editing !== null && !ev.target.closest("textarea.editor")) commitEdit();
   if (state.selected !== index) select(index, false);
   if (act) {
     if (act.dataset.act === "edit") startEdit(index);

@@ -141,12 +141,15 @@ def _english_runs(text: str) -> list[str]:
     return runs
 
 
-def english_for(forms: Sequence[str], approved: Sequence[Unit]) -> str:
+def english_for(forms: Sequence[str], approved: Sequence[Unit], hint: str = "") -> str:
     """The English counterpart of Indonesian ``forms``, from approved units, or ''.
 
-    The form itself wins when the English keeps it (acronyms, names); then the
-    expansion written before ``(FORM)`` in the English; then the capitalised
-    run most associated (Dice) with the units whose source has a form.
+    In order: the form itself when the English keeps it (acronyms, names); the
+    name written before ``(HINT)`` or ``(FORM)`` in the English (``hint`` is the
+    English acronym of an expansion: ``Uni Eropa`` -> ``European Union (EU)``);
+    an acronym with its letters reordered (``UE`` -> ``EU``); and, when at least
+    two approved units agree, the capitalised run most associated (Dice) with
+    the units whose source has a form.
     """
     with_form = [u for u in approved if any(_count(f, [u.source]) for f in forms)]
     if not with_form:
@@ -155,23 +158,28 @@ def english_for(forms: Sequence[str], approved: Sequence[Unit]) -> str:
     for form in forms:
         if sum(_count(form, [t]) > 0 for t in targets) * 2 > len(targets):
             return form
-    for form in forms:
+    for key in [k for k in (hint, *forms) if k]:
         for t in targets:
-            m = re.search(rf"\(\s*{re.escape(form)}\s*\)", t)
-            if m:
-                name = _words_before(t, m.start(), 10)
-                if name:
-                    return name
+            m = re.search(rf"\(\s*{re.escape(key)}\s*\)", t)
+            name = _words_before(t, m.start(), 10) if m else ""
+            if name and name != key:
+                return name
+    for form in forms:
+        if _is_acronym(form):
+            for t in targets:
+                for token in re.findall(r"(?<!\w)[A-Z][A-Z0-9]+(?!\w)", t):
+                    if token != form and sorted(token) == sorted(form):
+                        return token
     co: Counter[str] = Counter()
     for t in targets:
         co.update(set(_english_runs(t)))
-    if not co:
-        return ""
     everywhere: Counter[str] = Counter()
     for u in approved:
         everywhere.update(set(_english_runs(u.target)))
     best, best_score = "", 0.0
     for run, n in co.items():
+        if n < 2:
+            continue  # one unit says nothing about which of its names is the counterpart
         dice = 2 * n / (len(targets) + everywhere[run])
         score = dice + 0.01 * len(run.split())  # prefer the longer of equally associated runs
         if dice >= 0.5 and score > best_score:
@@ -273,8 +281,9 @@ def suggest(units: Sequence[Unit], termbase: Termbase | None = None, min_count: 
     for short, expansions in pairs.items():
         # The most frequent expansion, then the shortest (least likely to carry extra words).
         (expansion, english), texts = min(expansions.items(), key=lambda kv: (-len(kv[1]), len(kv[0][0])))
-        add("acronym", _slug(short), (short,), short if english else "", texts[0])
-        add("expansion", _slug(short) + "-full", (expansion,), english, texts[0])
+        short_en = short if english else english_for((short,), approved)
+        add("acronym", _slug(short), (short,), short_en, texts[0])
+        add("expansion", _slug(short) + "-full", (expansion,), english or english_for((expansion,), approved, short_en), texts[0])
     if termbase is not None:
         # Names inside known terms are known: cut the glossary hits out before counting.
         masked = []

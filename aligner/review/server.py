@@ -8,7 +8,9 @@ the units of the one TMX under review, and saves to that file.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 import webbrowser
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,12 +171,27 @@ class ReviewHandler(BaseHTTPRequestHandler):
         return self._error(HTTPStatus.NOT_FOUND, "not found")
 
 
+def _open_browser(url: str) -> None:
+    """Open ``url`` in a graphical browser, in the background.
+
+    Without a display, Python's webbrowser falls back to console browsers
+    (lynx, w3m) that would take over this terminal, so there we only print.
+    """
+    headless = sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    )
+    if headless:
+        print("no display: open the URL above in your browser", file=sys.stderr)
+        return
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
 def serve(session: ReviewSession, port: int = 8765, open_browser: bool = True) -> None:
     """Serve the review page until Ctrl+C; print the URL and open a browser tab."""
     server = ReviewServer(session, port)
     print(f"Reviewing {session.path} at {server.url}  (Ctrl+C to stop)", flush=True)
     if open_browser:
-        webbrowser.open(server.url)
+        _open_browser(server.url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -106,27 +106,39 @@ def _strip_spans(text: str, *patterns: re.Pattern[str]) -> str:
     return text
 
 
-def numbers(text: str, lang: str) -> Counter[str]:
-    """Normalised numbers, dates and percentages in ``text`` (footnotes and URLs ignored)."""
-    found: Counter[str] = Counter()
+def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
+    """(normalised key, alternative key) of each number, date and percentage in ``text``.
+
+    The alternative differs only for a token like ``6,700`` in Indonesian (or
+    ``6.700`` in English), which could be written in the other convention.
+    """
+    found: list[tuple[str, str]] = []
     text = _strip_spans(text, _URL, _FOOTNOTE)
 
     def date(m: re.Match[str], day: int, month: int, year: int) -> str:
-        found[f"{year:04d}-{month:02d}-{day:02d}"] += 1
+        key = f"{year:04d}-{month:02d}-{day:02d}"
+        found.append((key, key))
         return " " * len(m.group(0))
 
     # Numeric dates are day/month/year in Indonesian and the MT keeps them as they are.
     text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
     text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
     text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
+    decimal = "," if lang == "id" else "."
     for m in _NUM_RE.finditer(text):
-        value = parse_number(m.group(1), lang)
-        if value is None:
-            found[m.group(1)] += 1
-            continue
-        key = f"{value:g}" if value < 1e15 else m.group(1)
-        found[key + ("%" if m.group(2) else "")] += 1
+        token, pct = m.group(1), "%" if m.group(2) else ""
+        value = parse_number(token, lang)
+        key = (f"{value:g}" if value is not None and value < 1e15 else token) + pct
+        alt = key
+        if re.fullmatch(rf"\d{{1,3}}{re.escape(decimal)}\d{{3}}", token):
+            alt = f"{float(token.replace(decimal, '')):g}" + pct
+        found.append((key, alt))
     return found
+
+
+def numbers(text: str, lang: str) -> Counter[str]:
+    """Normalised numbers, dates and percentages in ``text`` (footnotes and URLs ignored)."""
+    return Counter(key for key, _ in _number_tokens(text, lang))
 
 
 def _number_words(text: str, lang: str) -> Counter[str]:
@@ -138,8 +150,16 @@ def _number_words(text: str, lang: str) -> Counter[str]:
 
 
 def _check_numbers(source: str, target: str) -> list[Issue]:
-    src, tgt = numbers(source, "id"), numbers(target, "en")
+    src_tokens, tgt_tokens = _number_tokens(source, "id"), _number_tokens(target, "en")
+    src, tgt = Counter(k for k, _ in src_tokens), Counter(k for k, _ in tgt_tokens)
     lost, added = src - tgt, tgt - src
+    # "6,700" in an Indonesian text written the English way: read it that way before complaining.
+    # (Not the other way round: "1.000" in the English is a slip the reviewer must fix.)
+    for key, alt in src_tokens:
+        if alt != key and lost[key] and added[alt]:
+            lost[key] -= 1
+            added[alt] -= 1
+    lost, added = +lost, +added
     # Small numbers may be spelt out on the other side ("2 negara" -> "Two countries").
     lost -= _number_words(target, "en")
     added -= _number_words(source, "id")

@@ -31,6 +31,8 @@ CLEAN = [
      "Two Asian Countries ‘Dragged’ by NATO into the Russia-Ukraine War"),
     ("Perdana Menteri Jepang mengunjungi King’s College London bersama 3 menteri.",
      "The Japanese Prime Minister visited King’s College London with 3 ministers."),
+    # seed 000 writes thousands the English way inside Indonesian text
+    ("Sekitar 6,700 tentara dikerahkan ke perbatasan.", "About 6,700 troops were deployed to the border."),
 ]
 
 # (source, target, the checks that must fire - and no others)
@@ -41,6 +43,7 @@ FAULTS = [
      "The Individually Tailored Partnership Program was renewed last year.", {"term-missing", "forbidden-form"}),
     ("Anggaran pertahanan naik 2,5 persen menjadi 1.200 miliar rupiah.",
      "The defence budget rose 25% to 1,200 billion rupiah.", {"number-mismatch"}),
+    ("Anggaran naik 1.000 persen dalam sepuluh tahun.", "The budget rose 1.000% in ten years.", {"number-mismatch"}),
     ("Hubungan dengan Jepang telah berkembang sejak tahun 1990-an.[1]",
      "Relations with Japan have grown since the 1990s.", {"footnote-lost"}),
     ("Jepang menyambut baik langkah tersebut dengan hangat.", "Japan warmly welcomed the move.[2]",

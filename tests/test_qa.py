@@ -137,3 +137,13 @@ def test_qa_cli_bad_file_one_line(tmp_path: Path, cli):
     result = cli("qa", str(path))
     assert result.returncode == 2
     assert "broken.tmx" in result.stderr and "Traceback" not in result.stderr
+
+
+_PIECES = list("0123456789.,%-/[]()“”\"‘’ abcAB:\n") + [" persen", " percent", " Februari ", "https://x.id/"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@given(_TEXT, _TEXT)
+def test_checks_never_crash(source, target):
+    for issues in check_units(_units([(source, target)] * 6)):
+        assert all(i.severity in ("error", "warning") and i.message for i in issues)

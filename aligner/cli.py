@@ -192,7 +192,7 @@ def review(
 def glossary_suggest(
     paths: Annotated[list[Path], typer.Argument(help="Reviewed TMX files to mine.")],
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv); --add writes here.")] = None,
-    add: Annotated[Optional[list[str]], typer.Option("--add", help="Candidate ID to add (ID or ID=English); repeatable.")] = None,
+    add: Annotated[Optional[list[str]], typer.Option("--add", help="Candidate ID to add (ID or ID=English); repeat it, or join IDs with commas.")] = None,
     min_count: Annotated[int, typer.Option(min=1, help="Occurrences a name needs to be proposed.")] = 2,
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
@@ -213,6 +213,8 @@ def glossary_suggest(
                 fail("--add needs --glossary FILE (no glossary/defence.tsv here)")
             termbase = Termbase([], glossary)
         by_id = {c.id: c for c in candidates}
+        # "--add a,b" as well as "--add a --add b"; a choice with "=English" is taken whole.
+        add = [part for choice in add for part in ([choice] if "=" in choice else choice.split(",")) if part.strip()]
         for choice in add:
             cid, _, english = choice.partition("=")
             cand = by_id.get(cid.strip())

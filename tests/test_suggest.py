@@ -9,7 +9,6 @@ import pytest
 
 from aligner.glossary import Termbase
 from aligner.suggest import suggest
-from tests.conftest import ROOT, SEEDS
 from tests.seeds_tmx import approve, seed_units, write_seed_tmx
 
 GPS_EN = ("Under President Yoon Suk-yeol's Global Pivotal State (GPS) vision, South Korea began turning to "
@@ -108,7 +107,7 @@ def test_cli_suggest_and_add(tmp_path: Path, units, cli):
     assert glossary.read_text(encoding="utf-8").count("\n") == 2  # failed adds wrote nothing
 
     added = cli("glossary", "suggest", str(tmx), "--glossary", str(glossary),
-                "--add", "gps-full", "--add", "ipcp-full", "--add", "korut-full=North Korea")
+                "--add", "gps-full,ipcp-full", "--add", "korut-full=North Korea")
     assert added.returncode == 0, added.stderr
     terms = {t.id: t for t in Termbase.load(glossary).terms}
     assert terms["prc"].target == "China"

@@ -87,7 +87,7 @@ function statusCell(u) {
 function issuesCell(u) {
   const list = el("ul", { class: "issues" });
   for (const i of row(u).issues) list.append(el("li", { class: i.severity, title: i.check, text: `${i.severity}: ${i.message}` }));
-  for (const n of u.notes) list.append(el("li", { class: "note", text: n }));
+  for (const n of u.notes) list.append(el("li", { class: "note", title: "note from the TMX", text: `note: ${n}` }));
   return el("td", { class: "iss" }, list);
 }
 

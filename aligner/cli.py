@@ -455,6 +455,158 @@ def score(
 # --- end align / score ---------------------------------------------------------
 
 
+# --- review, qa and glossary suggest (issue 8) -------------------------------------------
+
+
+
+def _read_units(path: Path):
+    """Units of one TMX file, or a one-line failure naming it."""
+    from aligner.tmx import TmxError, read_tmx
+
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    try:
+        return read_tmx(path)
+    except TmxError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+
+
+@app.command()
+def qa(
+    paths: Annotated[list[Path], typer.Argument(help="TMX files to check.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Check translation units: terms, numbers, footnotes, URLs, empty/untranslated, length, brackets."""
+    import json
+
+    from aligner.qa import ERROR, check_units
+
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    termbase = load_glossary(glossary)
+    rows = []
+    for path in paths:
+        units = _read_units(path)
+        for n, (unit, issues) in enumerate(zip(units, check_units(units, termbase)), 1):
+            for issue in issues:
+                rows.append({"file": str(path), "tuid": unit.tuid or str(n), "unit": n,
+                             "severity": issue.severity, "check": issue.check, "message": issue.message})
+    errors = sum(r["severity"] == ERROR for r in rows)
+    if format == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table("file", "unit", "severity", "check", "message", show_lines=False)
+        for r in rows:
+            style = "red" if r["severity"] == ERROR else "yellow"
+            table.add_row(escape(Path(r["file"]).name), escape(r["tuid"]), f"[{style}]{r['severity']}[/]", r["check"], escape(r["message"]))
+        console = Console(soft_wrap=False)
+        if rows:
+            console.print(table)
+        console.print(f"{errors} error(s), {len(rows) - errors} warning(s) in {len(paths)} file(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def review(
+    path: Annotated[Path, typer.Argument(help="The TMX file to review.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
+    user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
+) -> None:
+    """Review a TMX in the browser: edit, approve/reject, save (keeps FILE.tmx.bak)."""
+    import getpass
+
+    from aligner.review.server import serve
+    from aligner.review.session import ReviewSession
+    from aligner.tmx import TmxError
+
+    termbase = load_glossary(glossary)
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    try:
+        who = user or getpass.getuser()
+    except (OSError, KeyError):
+        who = "reviewer"
+    try:
+        session = ReviewSession(path, termbase, who)
+    except TmxError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    try:
+        serve(session, port, open_browser=not no_browser)
+    except OSError as exc:
+        fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+
+
+@glossary_app.command("suggest")
+def glossary_suggest(
+    paths: Annotated[list[Path], typer.Argument(help="Reviewed TMX files to mine.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv); --add writes here.")] = None,
+    add: Annotated[Optional[list[str]], typer.Option("--add", help="Candidate ID to add (ID or ID=English); repeat it, or join IDs with commas.")] = None,
+    min_count: Annotated[int, typer.Option(min=1, help="Occurrences a name needs to be proposed.")] = 2,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Propose glossary concepts from acronyms, their expansions and recurring names."""
+    import json
+
+    from aligner.glossary import GlossaryError, Termbase
+    from aligner.suggest import suggest
+
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    termbase = load_glossary(glossary)
+    units = [u for path in paths for u in _read_units(path)]
+    candidates = suggest(units, termbase, min_count)
+    if add:
+        if termbase is None:
+            if glossary is None:
+                fail("--add needs --glossary FILE (no glossary/defence.tsv here)")
+            termbase = Termbase([], glossary)
+        by_id = {c.id: c for c in candidates}
+        # "--add a,b" as well as "--add a --add b"; a choice with "=English" is taken whole.
+        add = [part for choice in add for part in ([choice] if "=" in choice else choice.split(",")) if part.strip()]
+        for choice in add:
+            cid, _, english = choice.partition("=")
+            cand = by_id.get(cid.strip())
+            if cand is None:
+                fail(f"--add {cid}: no such candidate (run without --add to list them)")
+            if not (english.strip() or cand.target):
+                fail(f"--add {cid}: no English counterpart found; give one as --add '{cid}=English form'")
+            try:
+                termbase.add(cand.term(english.strip() or None))
+            except GlossaryError as exc:
+                fail(str(exc))
+        termbase.save(glossary or termbase.path)
+        typer.echo(f"added {len(add)} concept(s) to {glossary or termbase.path}")
+        return
+    if format == "json":
+        typer.echo(json.dumps([c.__dict__ for c in candidates], ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("id", "count", "kind", "Indonesian", "English")
+    for c in candidates:
+        table.add_row(escape(c.id), str(c.count), c.kind, escape(" | ".join(c.sources)), escape(c.target or "-"))
+    Console(soft_wrap=False).print(table)
+    typer.echo(f"{len(candidates)} candidate(s); add with: aligner glossary suggest FILE... --add ID [--add ID=English]")
+
+
+# --- end of issue 8 block ----------------------------------------------------------------
+
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="aligner")

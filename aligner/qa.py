@@ -1,0 +1,330 @@
+"""Quality checks on translation units (Indonesian source, English target).
+
+Pure functions over :class:`aligner.types.Unit`; the ``qa`` command and the
+review page both call :func:`check_units`, so they always agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aligner.glossary import Termbase, check_draft
+from aligner.types import Unit
+
+ERROR = "error"
+WARNING = "warning"
+
+# check id -> severity; one place so the table, JSON and page agree.
+SEVERITY = {
+    "term-missing": ERROR,
+    "forbidden-form": ERROR,
+    "number-mismatch": ERROR,
+    "footnote-lost": ERROR,
+    "footnote-added": ERROR,
+    "url-changed": ERROR,
+    "empty-target": ERROR,
+    "untranslated": WARNING,
+    "length-ratio": WARNING,
+    "unbalanced": WARNING,
+    "doubled-word": WARNING,
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding on one unit."""
+
+    check: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.check]
+
+
+# --- numbers ---------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"“”‘’()\[\]]+", re.IGNORECASE)
+_FOOTNOTE = re.compile(r"\[(\d{1,3})\]")
+
+_MONTHS_ID = "januari februari maret april mei juni juli agustus september oktober november desember".split()
+_MONTHS_EN = "january february march april may june july august september october november december".split()
+_MONTH = {name: i + 1 for names in (_MONTHS_ID, _MONTHS_EN) for i, name in enumerate(names)}
+_MONTH.update({name[:3]: i + 1 for i, name in enumerate(_MONTHS_EN)})
+_MONTH["sept"] = 9
+_MONTH["agu"] = _MONTH["agt"] = 8
+_MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
+
+_WORDS_ID = "nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas".split()
+_WORDS_EN = "zero one two three four five six seven eight nine ten eleven twelve".split()
+_NUMBER_WORDS = {
+    "id": {w: i for i, w in enumerate(_WORDS_ID)} | {"dua belas": 12, "seratus": 100, "seribu": 1000},
+    "en": {w: i for i, w in enumerate(_WORDS_EN)} | {"hundred": 100, "a hundred": 100, "thousand": 1000},
+}
+
+# A number with optional separators; the language decides which separator is decimal.
+# A short letter suffix is a unit or decade ("155mm", "1990s", "1990-an" has a hyphen anyway).
+_NUM = r"(?<![\w.,])(\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?:[a-zA-Z]{1,3})?(?!\w)"
+_NUM_RE = re.compile(_NUM + r"(?:\s*(%|persen|percent|per\s+cent))?", re.IGNORECASE)
+# d/m/yyyy (Indonesian order), "15 Februari 2023", "February 15, 2023".
+_DATE_NUMERIC = re.compile(r"(?<![\w/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\w/])")
+_DATE_DMY = re.compile(rf"(?<!\w)(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+(\d{{4}})(?!\w)", re.IGNORECASE)
+_DATE_MDY = re.compile(rf"(?<!\w)({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})(?!\w)", re.IGNORECASE)
+
+
+def parse_number(token: str, lang: str) -> float | None:
+    """The value of ``token`` written in ``lang``'s convention.
+
+    Indonesian groups thousands with ``.`` and uses ``,`` as decimal mark
+    (``1.000,5``); English the other way round (``1,000.5``).  A lone
+    separator followed by exactly three digits is a thousands group
+    (``1.000`` in Indonesian, ``1,000`` in English).
+    """
+    group, decimal = (".", ",") if lang == "id" else (",", ".")
+    if group in token and decimal in token:
+        if token.rfind(group) > token.rfind(decimal):
+            return None
+        return float(token.replace(group, "").replace(decimal, "."))
+    if group in token:
+        if not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})+", token):
+            # "3.5" in an Indonesian text is most likely an English-style decimal.
+            return float(token.replace(group, ".")) if token.count(group) == 1 else None
+        return float(token.replace(group, ""))
+    if decimal in token:
+        return float(token.replace(decimal, "."))
+    return float(token)
+
+
+def _strip_spans(text: str, *patterns: re.Pattern[str]) -> str:
+    for pattern in patterns:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
+    """(normalised key, alternative key) of each number, date and percentage in ``text``.
+
+    The alternative differs only for a token like ``6,700`` in Indonesian (or
+    ``6.700`` in English), which could be written in the other convention.
+    """
+    found: list[tuple[str, str]] = []
+    text = _strip_spans(text, _URL, _FOOTNOTE)
+
+    def date(m: re.Match[str], day: int, month: int, year: int) -> str:
+        key = f"{year:04d}-{month:02d}-{day:02d}"
+        found.append((key, key))
+        return " " * len(m.group(0))
+
+    # Numeric dates are day/month/year in Indonesian and the MT keeps them as they are.
+    text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
+    text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
+    text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
+    decimal = "," if lang == "id" else "."
+    for m in _NUM_RE.finditer(text):
+        token, pct = m.group(1), "%" if m.group(2) else ""
+        value = parse_number(token, lang)
+        key = (f"{value:g}" if value is not None and value < 1e15 else token) + pct
+        alt = key
+        if re.fullmatch(rf"\d{{1,3}}{re.escape(decimal)}\d{{3}}", token):
+            alt = f"{float(token.replace(decimal, '')):g}" + pct
+        found.append((key, alt))
+    return found
+
+
+def numbers(text: str, lang: str) -> Counter[str]:
+    """Normalised numbers, dates and percentages in ``text`` (footnotes and URLs ignored)."""
+    return Counter(key for key, _ in _number_tokens(text, lang))
+
+
+def _number_words(text: str, lang: str) -> Counter[str]:
+    words: Counter[str] = Counter()
+    lower = text.lower()
+    for word, value in _NUMBER_WORDS[lang].items():
+        words[f"{value:g}"] += len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", lower))
+    return words
+
+
+def _check_numbers(source: str, target: str) -> list[Issue]:
+    src_tokens, tgt_tokens = _number_tokens(source, "id"), _number_tokens(target, "en")
+    src, tgt = Counter(k for k, _ in src_tokens), Counter(k for k, _ in tgt_tokens)
+    lost, added = src - tgt, tgt - src
+    # "6,700" in an Indonesian text written the English way: read it that way before complaining.
+    # (Not the other way round: "1.000" in the English is a slip the reviewer must fix.)
+    for key, alt in src_tokens:
+        if alt != key and lost[key] and added[alt]:
+            lost[key] -= 1
+            added[alt] -= 1
+    lost, added = +lost, +added
+    # Small numbers may be spelt out on the other side ("2 negara" -> "Two countries").
+    lost -= _number_words(target, "en")
+    added -= _number_words(source, "id")
+    issues = []
+    if lost:
+        issues.append(Issue("number-mismatch", f"number(s) in source missing from target: {', '.join(sorted(lost))}"))
+    if added:
+        issues.append(Issue("number-mismatch", f"number(s) in target not in source: {', '.join(sorted(added))}"))
+    return issues
+
+
+# --- other single-unit checks ----------------------------------------------
+
+def _check_footnotes(source: str, target: str) -> list[Issue]:
+    src = Counter(_FOOTNOTE.findall(_URL.sub(" ", source)))
+    tgt = Counter(_FOOTNOTE.findall(_URL.sub(" ", target)))
+    issues = []
+    if src - tgt:
+        issues.append(Issue("footnote-lost", "footnote marker(s) lost: " + ", ".join(f"[{n}]" for n in sorted(src - tgt, key=int))))
+    if tgt - src:
+        issues.append(Issue("footnote-added", "footnote marker(s) added: " + ", ".join(f"[{n}]" for n in sorted(tgt - src, key=int))))
+    return issues
+
+
+def _urls(text: str) -> Counter[str]:
+    return Counter(u.rstrip(".,;:!?") for u in _URL.findall(text))
+
+
+def _check_urls(source: str, target: str) -> list[Issue]:
+    src, tgt = _urls(source), _urls(target)
+    if src == tgt:
+        return []
+    parts = []
+    if src - tgt:
+        parts.append("missing " + ", ".join(sorted(src - tgt)))
+    if tgt - src:
+        parts.append("new " + ", ".join(sorted(tgt - src)))
+    return [Issue("url-changed", "URL changed: " + "; ".join(parts))]
+
+
+_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+
+
+def _balance(text: str) -> tuple:
+    """A signature of quote/bracket balance; equal signatures mean nothing was broken."""
+    sig: list[object] = []
+    for left, right in _PAIRS:
+        depth, dipped = 0, False
+        for ch in text:
+            if ch == left:
+                depth += 1
+            elif ch == right:
+                depth -= 1
+                dipped = dipped or depth < 0
+        sig.append((depth, dipped))
+    # Straight and curly double quotes are interchangeable in MT output: compare parity.
+    sig.append(sum(text.count(q) for q in '"“”') % 2)
+    # ’ between letters is an apostrophe (King’s), not a closing quote.
+    closes = len(re.findall(r"’(?!\w)|(?<!\w)’", text))
+    sig.append(text.count("‘") - closes)
+    return tuple(sig)
+
+
+def _check_balance(source: str, target: str) -> list[Issue]:
+    src, tgt = _balance(source), _balance(target)
+    if src == tgt:
+        return []
+    names = ["()", "[]", "{}", 'double quotes', "‘’"]
+    broken = [name for name, s, t in zip(names, src, tgt) if s != t]
+    return [Issue("unbalanced", "unbalanced " + ", ".join(broken) + " in target (source differs)")]
+
+
+_DOUBLED = re.compile(r"(?<![\w-])(\w+)\s+\1(?![\w-])", re.IGNORECASE)
+_DOUBLED_OK = {"had", "that", "is", "bye", "very", "no", "so"}
+
+
+def _check_doubled(target: str) -> list[Issue]:
+    issues = []
+    for m in _DOUBLED.finditer(target):
+        word = m.group(1)
+        if word.lower() in _DOUBLED_OK or word.isdigit():
+            continue
+        issues.append(Issue("doubled-word", f"doubled word: '{m.group(0)}'"))
+    return issues
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _check_terms(source: str, target: str, termbase: Termbase) -> list[Issue]:
+    missing, forbidden = check_draft(termbase.match(source), target)
+    issues = [Issue("term-missing", f"glossary term {t.id}: '{t.target}' missing from target") for t in missing]
+    issues += [Issue("forbidden-form", f"forbidden form used: '{form}'") for form in forbidden]
+    return issues
+
+
+# --- length ratio norm ------------------------------------------------------
+
+_MIN_CHARS = 20  # ratios of very short segments (headings, names) say nothing
+
+
+@dataclass(frozen=True)
+class LengthNorm:
+    """A document's typical log(target/source) length ratio and its spread."""
+
+    median: float = 0.0
+    spread: float = 0.0
+
+    def outlier(self, source: str, target: str) -> float | None:
+        """The ratio when it is far outside the norm, else None."""
+        if len(source) < _MIN_CHARS and len(target) < _MIN_CHARS or not source.strip() or not target.strip():
+            return None
+        lr = math.log(len(target) / len(source))
+        # Far = beyond 3 robust deviations AND beyond a factor of 2: short documents have tiny spreads.
+        limit = max(3 * self.spread, math.log(2))
+        return math.exp(lr) if abs(lr - self.median) > limit else None
+
+
+def length_norm(units: Sequence[Unit]) -> LengthNorm:
+    """The length-ratio norm of ``units`` (median and MAD of log ratios); neutral when too few."""
+    ratios = [
+        math.log(len(u.target) / len(u.source))
+        for u in units
+        if len(u.source) >= _MIN_CHARS and u.target.strip() and u.prop("x-kind") != "boilerplate"
+    ]
+    if len(ratios) < 5:
+        return LengthNorm()
+    median = statistics.median(ratios)
+    mad = statistics.median(abs(r - median) for r in ratios) * 1.4826
+    return LengthNorm(median, mad)
+
+
+# --- public entry points ----------------------------------------------------
+
+def check_unit(unit: Unit, termbase: Termbase | None = None, norm: LengthNorm | None = None) -> list[Issue]:
+    """All issues of one unit; boilerplate units (never translated) have none."""
+    if unit.prop("x-kind") == "boilerplate":
+        return []
+    source, target = unit.source, unit.target
+    if source.strip() and not target.strip():
+        return [Issue("empty-target", "target is empty")]
+    issues: list[Issue] = []
+    if termbase is not None:
+        issues += _check_terms(source, target, termbase)
+    issues += _check_numbers(source, target)
+    issues += _check_footnotes(source, target)
+    issues += _check_urls(source, target)
+    if _norm(source) == _norm(target) and len(re.findall(r"[^\W\d_]{2,}", source)) >= 2:
+        issues.append(Issue("untranslated", "target is identical to source"))
+    ratio = (norm or LengthNorm()).outlier(source, target)
+    if ratio is not None:
+        issues.append(Issue("length-ratio", f"length ratio {ratio:.2f} is far outside this document's norm ({math.exp((norm or LengthNorm()).median):.2f})"))
+    issues += _check_balance(source, target)
+    issues += _check_doubled(target)
+    return issues
+
+
+def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list[list[Issue]]:
+    """Issues of each unit; the length norm is computed per document (``x-doc``)."""
+    by_doc: dict[str, list[Unit]] = {}
+    for unit in units:
+        by_doc.setdefault(unit.prop("x-doc"), []).append(unit)
+    norms = {doc: length_norm(group) for doc, group in by_doc.items()}
+    return [check_unit(u, termbase, norms[u.prop("x-doc")]) for u in units]
+
+
+__all__ = ["ERROR", "WARNING", "SEVERITY", "Issue", "LengthNorm", "check_unit", "check_units", "length_norm", "numbers", "parse_number"]

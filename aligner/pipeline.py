@@ -195,8 +195,13 @@ def run_batch(
     remove_stale_temps(out_dir)
     settings = batch_settings(translator, keep_boilerplate)
     reports: list[FileReport] = []
+    owners: dict[str, Path] = {}
     for path in files:
         try:
+            if owners.setdefault(path.stem, path) != path:
+                raise InputError(
+                    f"{path}: same name as {owners[path.stem]}, whose {path.stem}.tmx it would overwrite; rename one"
+                )
             data = read_input(path)
             text = decode_article(path, data)
             key = fingerprint(settings, data)

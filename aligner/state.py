@@ -59,11 +59,11 @@ def lock_output(out_dir: Path) -> Iterator[None]:
 def remove_stale_temps(out_dir: Path) -> list[Path]:
     """Delete temp files a killed run left behind (call while holding the lock)."""
     gone = []
-    for folder in (out_dir, out_dir / STATE_DIR):
-        if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-                gone.append(tmp)
+    # Only the names aligner.tmx.atomic_write gives its temp files.
+    for pattern in (".*.tmx.*.tmp", ".report.json.*.tmp", f"{STATE_DIR}/.*.json.*.tmp"):
+        for tmp in out_dir.glob(pattern):
+            tmp.unlink(missing_ok=True)
+            gone.append(tmp)
     return gone
 
 

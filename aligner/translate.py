@@ -76,9 +76,12 @@ class Translator:
         """Tokens the model's encoder sees for ``text`` (with ``</s>``)."""
         return len(self.loaded.tokenizer(text).input_ids)
 
-    def split_for_model(self, text: str) -> list[str]:
-        """``text`` as pieces that each fit ``max_input_tokens``; they join back to ``text``."""
-        return split_to_fit(text, self.token_length, self.max_input_tokens)
+    def split_for_model(self, text: str, hits: Sequence[TermHit] = ()) -> list[str]:
+        """``text`` as pieces that each fit ``max_input_tokens``; they join back to ``text``.
+
+        Cuts avoid the glossary ``hits``, so a term reaches the model whole.
+        """
+        return split_to_fit(text, self.token_length, self.max_input_tokens, [(h.start, h.end) for h in hits])
 
     def _decode_all(self, texts: list[str], hits: list[list[TermHit]], no_repeat_ngram_size: int = 0) -> list[str]:
         out: list[str] = []
@@ -88,12 +91,18 @@ class Translator:
 
     def _robust_chunk(self, chunk: list[str]) -> list[Draft]:
         """Drafts for ``chunk``: pieces decoded, degenerate ones re-decoded once, joined back."""
-        split = [self.split_for_model(t) for t in chunk]
+        chunk_hits = [self.glossary.match(t) if self.glossary else [] for t in chunk]
+        split = [self.split_for_model(t, h) for t, h in zip(chunk, chunk_hits)]
         flat = [p for pieces in split for p in pieces]
-        flat_hits = [self.glossary.match(p) if self.glossary else [] for p in flat]
+        flat_hits = [
+            h if len(pieces) == 1 else (self.glossary.match(p) if self.glossary else [])
+            for pieces, h in zip(split, chunk_hits)
+            for p in pieces
+        ]
         outs = self._decode_all(flat, flat_hits)
         why = [degeneracy(src, out) for src, out in zip(flat, outs)]
         again = [i for i, w in enumerate(why) if w]
+        redone_at = set(again)
         if again:
             redone = self._decode_all([flat[i] for i in again], [flat_hits[i] for i in again], REDECODE_NGRAM)
             for i, out in zip(again, redone):
@@ -101,13 +110,12 @@ class Translator:
                 why[i] = degeneracy(flat[i], out)
         drafts: list[Draft] = []
         at = 0
-        for source, pieces in zip(chunk, split):
+        for source, hits, pieces in zip(chunk, chunk_hits, split):
             span = range(at, at + len(pieces))
             at += len(pieces)
             text = outs[span[0]] if len(pieces) == 1 else join_drafts([outs[i] for i in span])
-            hits = self.glossary.match(source) if self.glossary else []
             missing, forbidden = check_draft(hits, text)
-            redecoded = any(i in again for i in span)
+            redecoded = any(i in redone_at for i in span)
             still = "; ".join(why[i] for i in span if why[i])
             flags: list[str] = []
             if len(pieces) > 1:

@@ -97,3 +97,20 @@ def test_normal_drafts_are_not_flagged(source: str, draft: str):
 def test_repetition_names_the_run():
     assert repetition("a b c a b c a b c") == "'a b c' x3"
     assert repetition("a b c a b c") == ""
+
+
+@given(text=texty, limit=st.integers(min_value=3, max_value=40), data=st.data())
+def test_pieces_with_spans_to_keep_still_rebuild_the_source(text: str, limit: int, data):
+    bounds = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=6, unique=True)))
+    keep = list(zip(bounds[::2], bounds[1::2]))
+    pieces = split_to_fit(text, words_plus_chars, limit, keep)
+    assert "".join(pieces) == text
+    assert all(words_plus_chars(p) <= limit for p in pieces)
+
+
+def test_cuts_avoid_spans_to_keep_while_another_boundary_exists():
+    text = "Kepala Staf Angkatan Darat datang, lalu pergi lagi"
+    term = (0, len("Kepala Staf Angkatan Darat"))
+    pieces = split_to_fit(text, len, 30, [term])
+    assert pieces[0].startswith("Kepala Staf Angkatan Darat")
+    assert "".join(pieces) == text

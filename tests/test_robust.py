@@ -393,3 +393,28 @@ def test_second_cli_run_on_a_busy_folder_is_refused_cleanly(tmp_path: Path, tiny
     assert "another aligner run" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == [".aligner.lock", "keep.tmx"]
     assert (out / "keep.tmx").read_bytes() == b"untouched"
+
+
+def test_two_inputs_with_one_output_name_do_not_overwrite_each_other(tmp_path: Path, translator: Translator):
+    first = write_articles(tmp_path / "x", {"same": ARTICLES["a2"]}) / "same.txt"
+    second = write_articles(tmp_path / "y", {"same": ARTICLES["a4"]}) / "same.txt"
+    reports = run_batch([first, second], tmp_path / "out", translator)
+    assert [r.status for r in reports] == ["ok", "failed"]
+    assert "same name as" in reports[1].error
+    assert read_tmx(tmp_path / "out" / "same.tmx")[0].source == ARTICLES["a2"].strip()
+
+
+def test_glossary_terms_are_not_cut_when_splitting(tiny_model, termbase):
+    t = Translator(tiny_model, glossary=termbase, beam=1, max_new_tokens=4)
+    source = "Menurut Sekretaris Jenderal NATO, latihan bersama dengan Program Kemitraan dan Kerja Sama Individu berjalan baik."
+    hits = termbase.match(source)
+    assert len(hits) == 2, "the test needs multi-word glossary terms in the source"
+    # Room for the longest term, not for the sentence: the terms fit, so they must stay whole.
+    t.max_input_tokens = max(t.token_length(h.matched) for h in hits) + 1
+    assert t.token_length(source) > t.max_input_tokens
+    (draft,) = t.translate([source])
+    assert draft.pieces >= 2 and [h.term.id for h in draft.hits] == [h.term.id for h in hits]
+    pieces = t.split_for_model(source, hits)
+    assert len(pieces) >= 2 and "".join(pieces) == source
+    edges = {sum(map(len, pieces[:i])) for i in range(1, len(pieces))}
+    assert not any(h.start < e < h.end for h in hits for e in edges)

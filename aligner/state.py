@@ -1,6 +1,6 @@
 """What an output folder knows about earlier runs: a lock and per-article done-markers.
 
-A run holds ``OUT/.aligner.lock`` (``flock``) for its whole life, so two runs on
+A run holds a ``flock`` on the folder ``OUT`` for its whole life, so two runs on
 one folder never interleave; the kernel drops the lock when a process dies,
 even by SIGKILL, so there is no stale lock to clean up.  After an article's TMX
 is written (atomically), a marker ``OUT/.aligner-state/<doc>.json`` records the
@@ -23,7 +23,6 @@ from typing import Any
 from aligner.tmx import atomic_write
 from aligner.types import FileReport
 
-LOCK_NAME = ".aligner.lock"
 STATE_DIR = ".aligner-state"
 
 
@@ -37,23 +36,19 @@ def lock_output(out_dir: Path) -> Iterator[None]:
     import fcntl
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # The folder itself is locked: no lock file to leave behind or to go stale.
+    fd = os.open(out_dir, os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise OutputBusy(
-                f"{out_dir}: another aligner run (pid {holder}) is writing to this folder "
-                f"(lock {path}); wait for it to finish or use another --out"
+                f"{out_dir}: another aligner run is writing to this folder; "
+                f"wait for it to finish or use another --out"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield
     finally:
-        # Closing releases the flock; the file stays (unlinking lock files races).
-        os.close(fd)
+        os.close(fd)  # releases the flock
 
 
 def remove_stale_temps(out_dir: Path) -> list[Path]:

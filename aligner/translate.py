@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from aligner.degenerate import degeneracy
 from aligner.glossary import Termbase, check_draft
 from aligner.model import LoadedModel, load_model
-from aligner.degenerate import degeneracy
 from aligner.pieces import join_drafts, split_to_fit
 from aligner.types import Draft, TermHit
 

@@ -58,11 +58,18 @@ def translate(
     batch_size: Annotated[int, typer.Option(min=1, help="Segments per batch.")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     keep_boilerplate: Annotated[bool, typer.Option(help="Keep boilerplate segments in the TMX (untranslated).")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Redo every article, even those already done with the same settings.")] = False,
+    max_input_tokens: Annotated[Optional[int], typer.Option(min=8, help="Split longer segments (default: the model's limit).")] = None,
 ) -> None:
-    """Translate articles into one TMX file each, plus report.json."""
+    """Translate articles into one TMX file each, plus report.json.
+
+    A rerun into the same --out keeps the articles already done with the same
+    settings and input, so a killed batch resumes where it stopped.
+    """
     from aligner.model import ModelUnavailable
-    from aligner.pipeline import InputError, collect_inputs, translate_file, write_report
+    from aligner.pipeline import collect_inputs, run_batch
     from aligner.progress import Progress
+    from aligner.state import OutputBusy, lock_output
     from aligner.translate import Translator
 
     termbase = load_glossary(glossary)
@@ -70,27 +77,31 @@ def translate(
     if not files:
         fail("no input files found")
     try:
-        translator = Translator(model, glossary=termbase, beam=beam, batch_size=batch_size, device=device)
-    except ModelUnavailable as exc:
-        fail(str(exc))
-    from aligner.types import FileReport
-
-    reports: list[FileReport] = []
-    with Progress(len(files)) as progress:
-        for path in files:
+        # Locked before the model loads, so a second run is refused at once.
+        with lock_output(out):
             try:
-                report = translate_file(
-                    path, out, translator, keep_boilerplate,
-                    on_segments=lambda n, p=path: progress.start_file(p.name, n),
-                    on_progress=progress.advance,
+                translator = Translator(
+                    model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
+                    max_input_tokens=max_input_tokens,
                 )
-            except InputError as exc:
-                warn(f"error: {exc}")
-                report = FileReport(path=str(path), status="failed", error=str(exc))
-            progress.end_file(report)
-            reports.append(report)
-    write_report(reports, out, translator.model_name)
-    if any(r.status == "failed" for r in reports):
+            except ModelUnavailable as exc:
+                fail(str(exc))
+            with Progress(len(files)) as progress:
+                reports = run_batch(
+                    files, out, translator, keep_boilerplate, overwrite, progress,
+                    on_error=lambda msg: warn(f"error: {msg}"),
+                )
+    except OutputBusy as exc:
+        fail(str(exc))
+    failed = sum(r.status == "failed" for r in reports)
+    kept = sum(r.reused for r in reports)
+    degenerate = sum(r.degenerate for r in reports)
+    warn(
+        f"{len(reports) - failed - kept} translated, {kept} kept from an earlier run, {failed} failed; "
+        f"{sum(r.split for r in reports)} segments split, {degenerate} degenerate drafts flagged "
+        f"-> {out / 'report.json'}"
+    )
+    if failed:
         raise typer.Exit(1)
 
 

@@ -31,17 +31,47 @@ def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_article(path: Path) -> str:
-    """Read a UTF-8 article (a BOM is accepted); raise InputError otherwise."""
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file; InputError (naming file and reason) if it is
+    missing, unreadable, empty or binary."""
     try:
         data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path}: is a directory, not a text file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{path}: cannot read: permission denied") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: UTF-16 text, not UTF-8 (save it as UTF-8)")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputError(f"{path}: binary file, not UTF-8 text (NUL byte at offset {nul})")
+    if not data.strip():
+        raise InputError(f"{path}: empty file")
+    return data
+
+
+def decode_article(path: Path, data: bytes) -> str:
+    """``data`` as UTF-8 (a BOM is accepted); InputError otherwise: the encoding is never guessed."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
+        raise InputError(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            f"save it as UTF-8"
+        ) from exc
+    if not text.strip():
+        raise InputError(f"{path}: empty file")
+    return text
+
+
+def read_article(path: Path) -> str:
+    """Read a UTF-8 article (a BOM is accepted); raise InputError otherwise."""
+    return decode_article(path, read_input(path))
 
 
 def translate_file(
@@ -51,10 +81,12 @@ def translate_file(
     keep_boilerplate: bool = False,
     on_segments: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    text: str | None = None,
 ) -> FileReport:
-    """Translate one article and write ``out_dir/<stem>.tmx`` atomically."""
+    """Translate one article (``text`` if given, else read from ``path``) and
+    write ``out_dir/<stem>.tmx`` atomically."""
     start = time.perf_counter()
-    text = read_article(path)
+    text = read_article(path) if text is None else text
     doc = path.stem
     segments = segment(text, doc=doc)
     todo = [s for s in segments if s.translatable]
@@ -81,16 +113,115 @@ def translate_file(
         seconds=round(time.perf_counter() - start, 3),
         terms_hit=dict(hit),
         terms_missed=dict(missed),
+        split=sum(1 for d in per_segment if d is not None and d.pieces > 1),
+        redecoded=sum(1 for d in per_segment if d is not None and d.redecoded),
+        degenerate=sum(1 for d in per_segment if d is not None and d.degenerate),
     )
 
 
-def write_report(reports: list[FileReport], out_dir: Path, model: str) -> Path:
-    """Write ``out_dir/report.json`` atomically."""
+def write_report(reports: list[FileReport], out_dir: Path, model: str, merge: bool = True) -> Path:
+    """Write ``out_dir/report.json`` atomically.
+
+    With ``merge`` the files of an earlier report that this batch did not touch
+    are kept, so a batch done in several runs ends with one complete report.
+    """
     path = out_dir / "report.json"
+    entries: dict[str, dict] = {}
+    if merge:
+        try:
+            entries = {f["path"]: f for f in json.loads(path.read_text(encoding="utf-8"))["files"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            entries = {}
+    for r in reports:
+        entries[r.path] = asdict(r)
+    files = list(entries.values())
     payload = {
         "model": model,
-        "files": [asdict(r) for r in reports],
-        "failed": [r.path for r in reports if r.status == "failed"],
+        "files": files,
+        "failed": [f["path"] for f in files if f.get("status") == "failed"],
+        "degenerate": sum(f.get("degenerate", 0) for f in files),
+        "split": sum(f.get("split", 0) for f in files),
     }
     atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
     return path
+
+
+# --- resumable, lock-protected batches (issue 6) --------------------------------------
+
+
+def batch_settings(translator: Translator, keep_boilerplate: bool) -> dict:
+    """Everything that changes a TMX's content, for the done-markers' fingerprint."""
+    from aligner import __version__
+    from aligner.translate import REDECODE_NGRAM
+
+    model_dir = Path(translator.model_name)
+    # A local model is identified by its files' names and sizes (hashing weights would cost seconds).
+    model_files = sorted((p.name, p.stat().st_size) for p in model_dir.iterdir() if p.is_file()) if model_dir.is_dir() else []
+    glossary = translator.glossary
+    terms = [asdict(t) for t in glossary.terms] if glossary is not None else None
+    return {
+        "aligner": __version__,
+        "model": translator.model_name,
+        "model_files": model_files,
+        "glossary": terms,
+        "beam": translator.beam,
+        "batch_size": translator.batch_size,
+        "max_new_tokens": translator.max_new_tokens,
+        "max_input_tokens": translator.max_input_tokens,
+        "redecode_ngram": REDECODE_NGRAM,
+        "keep_boilerplate": keep_boilerplate,
+    }
+
+
+def run_batch(
+    files: list[Path],
+    out_dir: Path,
+    translator: Translator,
+    keep_boilerplate: bool = False,
+    overwrite: bool = False,
+    progress=None,
+    on_error: Callable[[str], None] | None = None,
+) -> list[FileReport]:
+    """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
+
+    Articles whose TMX is complete and made with the same settings and input are
+    kept (unless ``overwrite``); bad files are reported through ``on_error`` and
+    skipped; report.json is rewritten after every article.  The caller holds
+    :func:`aligner.state.lock_output` on ``out_dir`` around this call.
+    """
+    from aligner.state import fingerprint, forget, load_done, mark_done, remove_stale_temps
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
+    settings = batch_settings(translator, keep_boilerplate)
+    reports: list[FileReport] = []
+    owners: dict[str, Path] = {}
+    for path in files:
+        try:
+            if owners.setdefault(path.stem, path) != path:
+                raise InputError(
+                    f"{path}: same name as {owners[path.stem]}, whose {path.stem}.tmx it would overwrite; rename one"
+                )
+            data = read_input(path)
+            text = decode_article(path, data)
+            key = fingerprint(settings, data)
+            report = None if overwrite else load_done(out_dir, path.stem, key)
+            if report is None:
+                forget(out_dir, path.stem)
+                report = translate_file(
+                    path, out_dir, translator, keep_boilerplate,
+                    on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
+                    on_progress=progress.advance if progress else None,
+                    text=text,
+                )
+                mark_done(out_dir, path.stem, key, report)
+            report.path = str(path)
+        except InputError as exc:
+            if on_error:
+                on_error(str(exc))
+            report = FileReport(path=str(path), status="failed", error=str(exc))
+        if progress:
+            progress.end_file(report)
+        reports.append(report)
+        write_report(reports, out_dir, translator.model_name)
+    return reports

@@ -50,10 +50,15 @@ class Progress:
         self.done += 1
         if report.status == "failed":
             return
-        line = (
-            f"[{self.done}/{self.files}] {report.path} -> {report.output}: {report.translated} translated, "
-            f"{len(report.boilerplate)} boilerplate, {report.seconds:.1f}s"
-        )
+        if report.reused:
+            line = f"[{self.done}/{self.files}] {report.path} -> {report.output}: already done with the same settings, kept"
+        else:
+            line = (
+                f"[{self.done}/{self.files}] {report.path} -> {report.output}: {report.translated} translated, "
+                f"{len(report.boilerplate)} boilerplate, {report.seconds:.1f}s"
+            )
+            if report.split or report.degenerate:
+                line += f", {report.split} split, {report.degenerate} degenerate (flagged)"
         if self._bar is not None:
             self._bar.console.print(line)
         else:

@@ -58,6 +58,9 @@ class Draft:
     ``missing`` lists the terms hit in the source whose target is absent from
     ``text``; ``forbidden`` lists forbidden forms that nevertheless appear.
     ``flags`` carries notes a reviewer must see (split, degenerate, ...).
+    ``pieces`` is how many pieces the source was split into to fit the model;
+    ``redecoded`` says the draft was re-decoded with a repetition guard and
+    ``degenerate`` why it is still degenerate (``""``: it is not).
     """
 
     source: str
@@ -66,6 +69,9 @@ class Draft:
     missing: tuple[Term, ...] = ()
     forbidden: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    pieces: int = 1
+    redecoded: bool = False
+    degenerate: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,3 +121,7 @@ class FileReport:
     seconds: float = 0.0
     terms_hit: dict[str, int] = field(default_factory=dict)
     terms_missed: dict[str, int] = field(default_factory=dict)
+    split: int = 0
+    redecoded: int = 0
+    degenerate: int = 0
+    reused: bool = False

@@ -24,6 +24,8 @@ def draft_units(doc: str, segments: Sequence[Segment], drafts: Sequence[Draft | 
                 notes.append(f"missing term {term.id}: required '{term.target}' is not in the draft")
             for form in draft.forbidden:
                 notes.append(f"forbidden form used: '{form}'")
+            if draft.pieces > 1:
+                props.append(("x-split", str(draft.pieces)))
             for flag in draft.flags:
                 notes.append(flag)
         units.append(Unit(seg.text, target, tuple(props), tuple(notes), tuid=f"{doc}:{seg.index}"))

@@ -60,7 +60,10 @@ def translate_file(
     todo = [s for s in segments if s.translatable]
     if on_segments:
         on_segments(len(todo))
+    stats = getattr(translator, "stats", None)  # counts only a real Translator keeps
+    before = stats.copy() if stats is not None else None
     drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
+    spent = stats.since(before) if stats is not None and before is not None else None
     kept = [s for s in segments if s.translatable or keep_boilerplate]
     per_segment = [next(drafts) if s.translatable else None for s in kept]
     units = draft_units(doc, kept, per_segment, translator.model_name)
@@ -81,6 +84,9 @@ def translate_file(
         seconds=round(time.perf_counter() - start, 3),
         terms_hit=dict(hit),
         terms_missed=dict(missed),
+        cache_hits=spent.cache_hits if spent else 0,
+        redecoded=spent.redecoded if spent else 0,
+        model_seconds=round(spent.model_seconds, 3) if spent else 0.0,
     )
 
 

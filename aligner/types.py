@@ -115,3 +115,9 @@ class FileReport:
     seconds: float = 0.0
     terms_hit: dict[str, int] = field(default_factory=dict)
     terms_missed: dict[str, int] = field(default_factory=dict)
+    # Segments served by the translation cache, ct2 drafts re-decoded with the
+    # constrained torch decoder (they missed a term or used a forbidden form),
+    # and seconds spent inside the model(s).
+    cache_hits: int = 0
+    redecoded: int = 0
+    model_seconds: float = 0.0

@@ -89,7 +89,9 @@ def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
         start = time.perf_counter()
         tr.translate(texts)
         seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: the latter carries the parent's peak across fork+exec.
+    hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:")]
+    rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"tokens": n * (tokens - 1), "seconds": seconds, "rss_mb": rss}))
 
 

@@ -60,6 +60,9 @@ def translate(
     keep_boilerplate: Annotated[bool, typer.Option(help="Keep boilerplate segments in the TMX (untranslated).")] = False,
     overwrite: Annotated[bool, typer.Option(help="Redo every article, even those already done with the same settings.")] = False,
     max_input_tokens: Annotated[Optional[int], typer.Option(min=8, help="Split longer segments (default: the model's limit).")] = None,
+    backend: Annotated[str, typer.Option(help="auto (ct2 when a converted model exists), torch or ct2.")] = "auto",
+    ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -82,9 +85,10 @@ def translate(
             try:
                 translator = Translator(
                     model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
-                    max_input_tokens=max_input_tokens,
+                    max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
+                    cache=None if no_cache else open_cache(),
                 )
-            except ModelUnavailable as exc:
+            except (ModelUnavailable, ValueError) as exc:
                 fail(str(exc))
             with Progress(len(files)) as progress:
                 reports = run_batch(
@@ -616,6 +620,43 @@ def glossary_suggest(
 
 # --- end of issue 8 block ----------------------------------------------------------------
 
+# --- fast drafts: translation cache, CTranslate2 backend, `aligner model` -------------
+
+def open_cache():
+    """The user's translation cache, or None (with a warning) when it cannot be opened."""
+    from aligner.cache import CacheError, TranslationCache
+
+    try:
+        return TranslationCache()
+    except CacheError as exc:
+        warn(f"warning: {exc}; continuing without the cache")
+        return None
+
+
+model_app = typer.Typer(help="Manage models: convert to CTranslate2 for fast drafts.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("convert")
+def model_convert(
+    model: Annotated[str, typer.Option(help="Hub id or local MarianMT model directory.")] = "Helsinki-NLP/opus-mt-id-en",
+    out: Annotated[Optional[Path], typer.Option(help="Output dir (default: where --backend auto looks, MODEL_DIR/ct2).")] = None,
+    quantization: Annotated[str, typer.Option(help="int8, int8_float32, float32, int8_float16 or float16.")] = "int8",
+    force: Annotated[bool, typer.Option(help="Replace an existing output directory.")] = False,
+) -> None:
+    """Convert a MarianMT model with CTranslate2, keeping its tokenizer files beside it."""
+    from aligner.ct2 import convert_model, default_ct2_dir
+    from aligner.model import ModelUnavailable
+
+    target = out or default_ct2_dir(model)
+    try:
+        path = convert_model(model, target, quantization, force=force)
+    except ModelUnavailable as exc:
+        fail(str(exc))
+    typer.echo(f"converted {model} ({quantization}) -> {path}")
+
+
+# --- end fast drafts ------------------------------------------------------------------
 
 
 def main() -> None:

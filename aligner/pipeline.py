@@ -92,7 +92,10 @@ def translate_file(
     todo = [s for s in segments if s.translatable]
     if on_segments:
         on_segments(len(todo))
+    stats = getattr(translator, "stats", None)  # counts only a real Translator keeps
+    before = stats.copy() if stats is not None else None
     drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
+    spent = stats.since(before) if stats is not None and before is not None else None
     kept = [s for s in segments if s.translatable or keep_boilerplate]
     per_segment = [next(drafts) if s.translatable else None for s in kept]
     units = draft_units(doc, kept, per_segment, translator.model_name)
@@ -116,6 +119,9 @@ def translate_file(
         split=sum(1 for d in per_segment if d is not None and d.pieces > 1),
         redecoded=sum(1 for d in per_segment if d is not None and d.redecoded),
         degenerate=sum(1 for d in per_segment if d is not None and d.degenerate),
+        cache_hits=spent.cache_hits if spent else 0,
+        glossary_redecoded=spent.redecoded if spent else 0,
+        model_seconds=round(spent.model_seconds, 3) if spent else 0.0,
     )
 
 
@@ -163,6 +169,7 @@ def batch_settings(translator: Translator, keep_boilerplate: bool) -> dict:
         "aligner": __version__,
         "model": translator.model_name,
         "model_files": model_files,
+        "backend": translator.backend,
         "glossary": terms,
         "beam": translator.beam,
         "batch_size": translator.batch_size,

@@ -125,3 +125,9 @@ class FileReport:
     redecoded: int = 0
     degenerate: int = 0
     reused: bool = False
+    # Segments served by the translation cache, ct2 drafts re-decoded with the
+    # constrained torch decoder (they missed a term or used a forbidden form),
+    # and seconds spent inside the model(s).
+    cache_hits: int = 0
+    glossary_redecoded: int = 0
+    model_seconds: float = 0.0

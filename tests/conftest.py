@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 # Tests never touch the network or a model hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# The translation cache of a test run lives in a temp dir, never in the user's cache.
+os.environ.setdefault("ALIGNER_CACHE_DIR", tempfile.mkdtemp(prefix="aligner-test-cache-"))
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +44,8 @@ def termbase():
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
     """Run ``python -m aligner ARGS`` against this checkout's code."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
+    # One torch thread: the tiny model is too small to gain from two, and loses a lot when the machine is busy.
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "aligner", *args],
         cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, **kw,

@@ -1,0 +1,86 @@
+"""Token-budget batching: group items of similar length, remember where they came from.
+
+Padding wastes work in proportion to the spread of lengths inside a batch, so
+items are sorted by length before they are cut into batches; the batch size is
+bounded by a budget of *padded* tokens (rows x longest row), which keeps long
+inputs from building one oversized batch and short inputs from being run a few
+at a time.  Results come back in the batches' order and ``restore_order`` puts
+them where the inputs were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def token_batches(lengths: Sequence[int], max_tokens: int, max_items: int | None = None) -> list[list[int]]:
+    """Indices of ``lengths`` grouped into batches, longest items first.
+
+    Each batch's padded size ``len(batch) * max(lengths in batch)`` stays within
+    ``max_tokens`` and it holds at most ``max_items`` indices; an item longer
+    than the budget on its own gets a batch of its own.  Ties keep input order,
+    so the result is deterministic.
+    """
+    if max_tokens < 1:
+        raise ValueError("max_tokens must be >= 1")
+    if max_items is not None and max_items < 1:
+        raise ValueError("max_items must be >= 1")
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        # Sorted longest first, so the first item of a batch sets its padded width.
+        width = max(longest, lengths[i], 1)
+        full = max_items is not None and len(current) >= max_items
+        if current and (full or (len(current) + 1) * width > max_tokens):
+            batches.append(current)
+            current, width = [], max(lengths[i], 1)
+        current.append(i)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches
+
+
+def restore_order(batches: Sequence[Sequence[int]], results: Sequence[Sequence[R]]) -> list[R]:
+    """Per-batch results back in input order: ``out[batches[b][k]] = results[b][k]``."""
+    total = sum(len(b) for b in batches)
+    out: list[R | None] = [None] * total
+    seen = [False] * total
+    for batch, result in zip(batches, results, strict=True):
+        if len(batch) != len(result):
+            raise ValueError(f"a batch of {len(batch)} items returned {len(result)} results")
+        for index, value in zip(batch, result):
+            if seen[index]:
+                raise ValueError(f"index {index} appears in two batches")
+            seen[index] = True
+            out[index] = value
+    return out  # type: ignore[return-value]
+
+
+def map_batched(
+    items: Sequence[T],
+    lengths: Sequence[int],
+    fn: Callable[[list[T]], Sequence[R]],
+    max_tokens: int,
+    max_items: int | None = None,
+    on_batch: Callable[[list[int]], None] | None = None,
+) -> list[R]:
+    """``fn`` applied to length-bucketed batches of ``items``; results in input order.
+
+    ``on_batch(indices)`` is called after each batch (for progress reporting).
+    """
+    if len(items) != len(lengths):
+        raise ValueError("items and lengths differ in length")
+    batches = token_batches(lengths, max_tokens, max_items)
+    results: list[Sequence[R]] = []
+    for batch in batches:
+        results.append(fn([items[i] for i in batch]))
+        if on_batch:
+            on_batch(batch)
+    return restore_order(batches, results)

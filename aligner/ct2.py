@@ -1,0 +1,186 @@
+"""CTranslate2 backend: convert a MarianMT model once, then translate batches fast on CPU or GPU.
+
+A converted model directory holds CTranslate2's ``model.bin`` + ``config.json``
+and, beside them, the Hugging Face tokenizer files, so it translates on its
+own (the torch model is needed only to re-decode drafts that miss a glossary
+term).  Where ``auto`` looks for one: ``--ct2-model DIR`` if given, else
+``MODEL_DIR/ct2`` for a local model directory, else
+``<aligner cache dir>/ct2/<org>--<name>`` for a hub id (see ``default_ct2_dir``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aligner.model import ModelUnavailable, fetch_model, resolve_device
+
+QUANTIZATIONS = ("int8", "int8_float32", "float32", "int8_float16", "float16")
+TOKENIZER_FILES = (
+    "source.spm",
+    "target.spm",
+    "vocab.json",
+    "target_vocab.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "generation_config.json",
+)
+MARKER = "aligner-ct2.json"
+
+
+class Ct2Error(ModelUnavailable):
+    """CTranslate2 is missing, or a converted model is missing or unusable."""
+
+
+def ct2_installed() -> bool:
+    """True when the ``ctranslate2`` package can be imported."""
+    return importlib.util.find_spec("ctranslate2") is not None
+
+
+def model_source_dir(model: str) -> Path:
+    """The local directory of ``model`` (a directory, or a hub id in the HF cache)."""
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return local
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        raise ModelUnavailable(f"model directory {model!r} does not exist; pass --model /path/to/dir")
+    return fetch_model(model)
+
+
+def default_ct2_dir(model: str) -> Path:
+    """Where ``aligner model convert`` writes and ``--backend auto`` looks by default."""
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return local / "ct2"
+    from aligner.cache import default_cache_dir
+
+    return default_cache_dir() / "ct2" / model.replace("/", "--")
+
+
+def is_ct2_model(path: Path) -> bool:
+    """A directory holding a converted model and the tokenizer files beside it."""
+    return (path / "model.bin").is_file() and (path / "config.json").is_file() and (path / "source.spm").is_file()
+
+
+def find_ct2_model(model: str, ct2_model: str | Path | None = None) -> Path | None:
+    """The converted model for ``model``: ``ct2_model`` if given, else the default place."""
+    path = Path(ct2_model).expanduser() if ct2_model else default_ct2_dir(model)
+    return path if is_ct2_model(path) else None
+
+
+def convert_model(model: str, out_dir: str | Path, quantization: str = "int8", force: bool = False) -> Path:
+    """Convert MarianMT ``model`` (hub id or directory) to CTranslate2 at ``out_dir``.
+
+    The tokenizer files are copied beside the converted weights.  The result
+    appears atomically: conversion writes to a temporary sibling directory
+    that is renamed into place.
+    """
+    if not ct2_installed():
+        raise Ct2Error("ctranslate2 is not installed: pip install 'aligner[fast]'")
+    if quantization not in QUANTIZATIONS:
+        raise Ct2Error(f"unknown quantization {quantization!r}: use one of {', '.join(QUANTIZATIONS)}")
+    out = Path(out_dir).expanduser()
+    if out.exists() and not force:
+        raise Ct2Error(f"{out} already exists; pass --force to replace it")
+    source = model_source_dir(model)
+    if not (source / "config.json").is_file():
+        raise Ct2Error(f"{source}: no config.json, not a Hugging Face model directory")
+    from ctranslate2.converters import TransformersConverter
+
+    copy = [name for name in TOKENIZER_FILES if (source / name).is_file()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        try:
+            TransformersConverter(str(source), copy_files=copy).convert(str(tmp), quantization=quantization, force=True)
+        except (OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise Ct2Error(f"cannot convert {model!r}: {first}") from exc
+        (tmp / MARKER).write_text(
+            json.dumps({"model": model, "source": str(source), "quantization": quantization}, indent=1),
+            encoding="utf-8",
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def compute_type_for(device: str, quantization: str | None, requested: str | None = None) -> str:
+    """The CTranslate2 compute type for ``device``.
+
+    CPU runs what the model was converted to; a GPU runs fp16, keeping int8
+    weights as ``int8_float16`` when the model was quantized.
+    """
+    if requested:
+        return requested
+    if device == "cuda":
+        return "int8_float16" if (quantization or "").startswith("int8") else "float16"
+    return "default"
+
+
+class Ct2Model:
+    """A loaded converted model and its tokenizer: text in, text out."""
+
+    def __init__(self, path: str | Path, device: str = "auto", compute_type: str | None = None, threads: int = 0) -> None:
+        if not ct2_installed():
+            raise Ct2Error("ctranslate2 is not installed: pip install 'aligner[fast]'")
+        import ctranslate2
+        from transformers import MarianTokenizer
+
+        self.path = Path(path)
+        if not is_ct2_model(self.path):
+            raise Ct2Error(f"{self.path}: not a converted CTranslate2 model (run `aligner model convert`)")
+        try:
+            meta = json.loads((self.path / MARKER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        self.quantization: str | None = meta.get("quantization")
+        self.device = resolve_device(device)
+        try:
+            self.tokenizer: Any = MarianTokenizer.from_pretrained(str(self.path))
+            self.translator = ctranslate2.Translator(
+                str(self.path),
+                device=self.device,
+                compute_type=compute_type_for(self.device, self.quantization, compute_type),
+                intra_threads=threads,
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise Ct2Error(f"{self.path}: cannot load the converted model: {first}") from exc
+
+    @property
+    def compute_type(self) -> str:
+        """The compute type CTranslate2 actually uses (after ``default`` is resolved)."""
+        return str(self.translator.compute_type)
+
+    def source_tokens(self, text: str) -> list[str]:
+        """Source pieces *with* the final ``</s>``: the converted Marian config has
+        ``add_source_eos: false``, and without it outputs diverge from transformers."""
+        return self.tokenizer.convert_ids_to_tokens(self.tokenizer(text, truncation=True).input_ids)
+
+    def translate_batch(self, texts: Sequence[str], beam: int = 4, max_new_tokens: int | None = None) -> list[str]:
+        """Translations of ``texts`` (one batch), in order."""
+        if not texts:
+            return []
+        sources = [self.source_tokens(t) for t in texts]
+        # Same length limit as the torch path: transformers' max_length counts the
+        # decoder start token and forces </s> into the last slot, which leaves
+        # limit - 1 content tokens; transformers also allows an empty output.
+        limit = max_new_tokens or min(512, 2 * max(len(s) for s in sources) + 10)
+        results = self.translator.translate_batch(
+            sources,
+            beam_size=beam,
+            max_decoding_length=max(1, limit - 1),
+            min_decoding_length=0,
+            max_input_length=0,  # the tokenizer already truncated, as on the torch path
+        )
+        tok = self.tokenizer
+        return [tok.decode(tok.convert_tokens_to_ids(r.hypotheses[0]), skip_special_tokens=True) for r in results]

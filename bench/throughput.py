@@ -1,0 +1,127 @@
+"""Throughput and peak RSS: transformers generate (beam 4, fp32) vs our torch path vs our ct2 int8 path.
+
+A randomly initialised model of opus-mt-id-en's shape (d_model 512, 6+6 layers,
+8 heads, FFN 2048, vocab 54,796) is built and converted; </s> and <pad> get a
+-1e4 output bias so every path decodes exactly the same number of tokens.
+Each path runs in its own subprocess so its peak RSS is its own.  Ratios are
+what matter (the machine is shared); the last line is one JSON object.
+
+    python bench/throughput.py [--inputs 64] [--tokens 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+VOCAB = 54796
+
+
+def build(out: Path) -> Path:
+    import torch
+    from transformers import MarianConfig, MarianMTModel
+
+    from tests.tiny_model import build_tiny_model
+
+    tiny = build_tiny_model(out / "tok")
+    vocab = json.loads((tiny / "vocab.json").read_text(encoding="utf-8"))
+    del vocab["<pad>"]
+    for i in range(len(vocab), VOCAB - 1):
+        vocab[f"▁x{i}"] = i
+    vocab["<pad>"] = VOCAB - 1
+    model_dir = out / "model"
+    model_dir.mkdir()
+    for name in ("source.spm", "target.spm", "tokenizer_config.json"):
+        (model_dir / name).write_bytes((tiny / name).read_bytes())
+    (model_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    config = MarianConfig(
+        vocab_size=VOCAB, decoder_vocab_size=VOCAB, d_model=512, encoder_layers=6, decoder_layers=6,
+        encoder_attention_heads=8, decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048,
+        max_position_embeddings=512, pad_token_id=VOCAB - 1, decoder_start_token_id=VOCAB - 1,
+        eos_token_id=0, forced_eos_token_id=0, scale_embedding=True, share_encoder_decoder_embeddings=True,
+        activation_function="swish",
+    )
+    torch.manual_seed(0)
+    model = MarianMTModel(config).eval()
+    with torch.no_grad():
+        model.final_logits_bias[0, 0] = -1e4  # never </s>: equal output lengths on every path
+        model.final_logits_bias[0, VOCAB - 1] = -1e4
+    model.save_pretrained(model_dir)
+    from aligner.ct2 import convert_model
+
+    convert_model(str(model_dir), model_dir / "ct2", "int8")
+    return model_dir
+
+
+def inputs(n: int) -> list[str]:
+    lines = [l.strip() for f in sorted((ROOT / "seeds").glob("*.txt")) for l in f.read_text(encoding="utf-8").splitlines()]
+    sentences = [s for l in lines for s in l.split(". ") if 40 < len(s) < 200]
+    return (sentences * (n // max(len(sentences), 1) + 1))[:n]
+
+
+def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
+    import torch
+
+    texts = inputs(n)
+    if mode == "generate":
+        from aligner.model import load_model
+
+        m = load_model(model_dir, "cpu")
+        start = time.perf_counter()
+        for i in range(0, n, 16):
+            batch = m.tokenizer(texts[i : i + 16], return_tensors="pt", padding=True)
+            with torch.inference_mode():
+                m.model.generate(**batch, num_beams=4, do_sample=False, max_length=tokens + 1)
+        seconds = time.perf_counter() - start
+    else:
+        from aligner.translate import Translator
+
+        tr = Translator(model_dir, max_new_tokens=tokens, backend=mode, device="cpu")
+        start = time.perf_counter()
+        tr.translate(texts)
+        seconds = time.perf_counter() - start
+    # VmHWM, not ru_maxrss: the latter carries the parent's peak across fork+exec.
+    hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:")]
+    rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"tokens": n * (tokens - 1), "seconds": seconds, "rss_mb": rss}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--inputs", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=32)
+    ap.add_argument("--worker", nargs=2, metavar=("MODE", "MODEL_DIR"))
+    a = ap.parse_args()
+    if a.worker:
+        worker(a.worker[0], a.worker[1], a.inputs, a.tokens)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = build(Path(tmp))
+        rows = {}
+        for mode in ("generate", "torch", "ct2"):
+            r = subprocess.run(
+                [sys.executable, __file__, "--worker", mode, str(model_dir), "--inputs", str(a.inputs), "--tokens", str(a.tokens)],
+                capture_output=True, text=True, check=True,
+            )
+            rows[mode] = json.loads(r.stdout.strip().splitlines()[-1])
+    base = rows["generate"]["tokens"] / rows["generate"]["seconds"]
+    print(f"{'path':<22}{'tokens/s':>10}{'x generate':>12}{'peak RSS MB':>13}")
+    for mode, label in (("generate", "generate beam4 fp32"), ("torch", "aligner torch"), ("ct2", "aligner ct2 int8")):
+        tps = rows[mode]["tokens"] / rows[mode]["seconds"]
+        print(f"{label:<22}{tps:>10.1f}{tps / base:>12.2f}{rows[mode]['rss_mb']:>13.0f}")
+    ratio = lambda m: round(rows[m]["tokens"] / rows[m]["seconds"] / base, 2)  # noqa: E731
+    print(json.dumps({"torch_vs_generate": ratio("torch"), "ct2_vs_generate": ratio("ct2"),
+                      "ct2_peak_rss_mb": round(rows["ct2"]["rss_mb"])}))
+
+
+if __name__ == "__main__":
+    main()

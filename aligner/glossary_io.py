@@ -122,7 +122,8 @@ def _parse_row(text: str) -> tuple[Term | None, str]:
     if len(cells) > len(COLUMNS):
         return None, f"expected at most {len(COLUMNS)} tab-separated columns, found {len(cells)}"
     cells += [""] * (len(COLUMNS) - len(cells))
-    empty = [name for name, cell in zip(COLUMNS, cells[:3]) if not split_forms(cell)]
+    # id and target are single values (a target may contain "|"); only source is a form list.
+    empty = [name for name, cell in zip(COLUMNS, cells[:3]) if not (split_forms(cell) if name == "source" else cell.strip())]
     if empty:
         return None, "empty " + ", ".join(empty)
     term = Term(

@@ -188,6 +188,10 @@ class Translator:
             self._max_input_tokens = model_input_limit(self.tokenizer, self._loaded)
         return self._max_input_tokens
 
+    @max_input_tokens.setter
+    def max_input_tokens(self, value: int) -> None:
+        self._max_input_tokens = value
+
     def _timed(self, fn: Callable[[], list[str]]) -> list[str]:
         start = time.perf_counter()
         out = fn()

@@ -123,7 +123,8 @@ def test_every_seed_hit_is_in_its_draft(tiny_model, termbase) -> None:
             for form in hit.term.forbidden:
                 assert not occurs(form, draft.text), (form, draft.text)
         assert draft.missing == () and draft.forbidden == ()
-    assert n_hits >= 70
+    # Every hit of every seed segment was checked (68 with the segmenter of issue 3).
+    assert n_hits == sum(len(termbase.match(s)) for s in segments) >= 60
     by_source = {d.source: d for d in drafts}
     ittp = next(s for s in segments if "ITTP" in s)
     ccdoe = next(s for s in segments if "CCDOE" in s)

@@ -394,3 +394,12 @@ def test_merge_and_slug() -> None:
     assert merge(doc, [T("a", "A", "ALPHA")]) == ([], [], ["a"])
     assert merge(doc, [T("a", "A", "ALPHA")], update=True) == ([], ["a"], [])
     assert doc.render().splitlines()[1:] == ["a\tA\tALPHA\t\t", "b\tB\tbeta\t\t"]
+
+
+def test_target_with_a_bar_is_one_form(tmp_path: Path) -> None:
+    """A target is one English form: a "|" in it is text, not a separator (found by hypothesis)."""
+    from aligner.glossary import Termbase
+
+    path = tmp_path / "g.tsv"
+    Termbase([Term("0", ("0",), "|")], path).save()
+    assert Termbase.load(path).terms == [Term("0", ("0",), "|")]

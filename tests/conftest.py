@@ -65,3 +65,15 @@ def tmx_dtd():
     if not path.exists():
         pytest.skip("../shared/spec/tmx14.dtd not present")
     return etree.DTD(str(path))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module: the tiny model gains nothing from two, and on a busy
+    2-core machine more threads mostly wait on each other."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -240,3 +240,17 @@ def test_we_read_translate_toolkit_files(tmp_path: Path):
     path = tmp_path / "tt.tmx"
     path.write_bytes(bytes(store))
     assert [(u.source, u.target) for u in read_tmx(path)] == pairs
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    """Output is shared with colleagues and tools: not the 0600 of a temp file."""
+    import os
+
+    from aligner.tmx import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.tmx", b"x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.tmx").stat().st_mode & 0o777 == 0o644

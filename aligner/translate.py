@@ -78,6 +78,7 @@ class Translator:
         ct2_model: str | Path | None = None,
         compute_type: str | None = None,
         max_tokens: int = 4096,
+        redecode_degenerate: bool = True,
     ) -> None:
         from aligner import ct2
 
@@ -92,6 +93,8 @@ class Translator:
         self.max_new_tokens = max_new_tokens
         self.max_tokens = max_tokens
         self._max_input_tokens = max_input_tokens
+        # Off only where looping output is expected (random-weight benchmarks); drafts are still flagged.
+        self.redecode_degenerate = redecode_degenerate
         self.cache = cache
         self.stats = TranslationStats()
         self._ct2: ct2.Ct2Model | None = None
@@ -150,6 +153,7 @@ class Translator:
             "max_new_tokens": self.max_new_tokens,
             "backend": self.backend,
             "max_input_tokens": self.max_input_tokens,
+            "redecode_degenerate": self.redecode_degenerate,
             # Drafts made before the constrained decoder existed must not be reused after.
             "decoder": "constrained" if importlib.util.find_spec("aligner.decode") else "generate",
         }
@@ -319,7 +323,7 @@ class Translator:
                     outs[j] = text
                 self.stats.redecoded += len(broken)
         why = [degeneracy(src, out) for src, out in zip(flat, outs)]
-        bad = [j for j, w in enumerate(why) if w]
+        bad = [j for j, w in enumerate(why) if w] if self.redecode_degenerate else []
         redone = set(bad)
         if bad:
             again = self._batched(

@@ -85,7 +85,9 @@ def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
     else:
         from aligner.translate import Translator
 
-        tr = Translator(model_dir, max_new_tokens=tokens, backend=mode, device="cpu")
+        # Random weights loop on every input (a trained model does not), so re-decoding
+        # degenerate drafts would measure that artefact, not draft throughput.
+        tr = Translator(model_dir, max_new_tokens=tokens, backend=mode, device="cpu", redecode_degenerate=False)
         start = time.perf_counter()
         tr.translate(texts)
         seconds = time.perf_counter() - start

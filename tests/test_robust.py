@@ -418,3 +418,17 @@ def test_glossary_terms_are_not_cut_when_splitting(tiny_model, termbase):
     assert len(pieces) >= 2 and "".join(pieces) == source
     edges = {sum(map(len, pieces[:i])) for i in range(1, len(pieces))}
     assert not any(h.start < e < h.end for h in hits for e in edges)
+
+
+def test_degenerate_redecode_can_be_turned_off_but_still_flags(tiny_model, monkeypatch):
+    t = Translator(tiny_model, beam=1, redecode_degenerate=False)
+    calls: list[int] = []
+
+    def fake_decode(texts, hits, no_repeat_ngram_size=0):
+        calls.append(no_repeat_ngram_size)
+        return ["I'm sorry I'm sorry I'm sorry I'm sorry" for _ in texts]
+
+    monkeypatch.setattr(t, "_decode", fake_decode)
+    (draft,) = t.translate(["Saya minta maaf."])
+    assert calls == [0]
+    assert not draft.redecoded and draft.degenerate.startswith("repetition loop") and draft.flags

@@ -156,25 +156,22 @@ def write_report(reports: list[FileReport], out_dir: Path, model: str, merge: bo
 
 
 def batch_settings(translator: Translator, keep_boilerplate: bool) -> dict:
-    """Everything that changes a TMX's content, for the done-markers' fingerprint."""
+    """Everything that changes a TMX's content, for the done-markers' fingerprint.
+
+    The model, glossary and decoding options are the ones the translation cache
+    keys on, so a kept article and a cached draft mean the same thing.
+    """
     from aligner import __version__
+    from aligner.cache import glossary_version
     from aligner.translate import REDECODE_NGRAM
 
-    model_dir = Path(translator.model_name)
-    # A local model is identified by its files' names and sizes (hashing weights would cost seconds).
-    model_files = sorted((p.name, p.stat().st_size) for p in model_dir.iterdir() if p.is_file()) if model_dir.is_dir() else []
     glossary = translator.glossary
-    terms = [asdict(t) for t in glossary.terms] if glossary is not None else None
     return {
         "aligner": __version__,
-        "model": translator.model_name,
-        "model_files": model_files,
-        "backend": translator.backend,
-        "glossary": terms,
-        "beam": translator.beam,
+        "model": translator.model_id,
+        "glossary": glossary_version(glossary.terms if glossary is not None else None),
+        "decoding": translator.decoding_options(),
         "batch_size": translator.batch_size,
-        "max_new_tokens": translator.max_new_tokens,
-        "max_input_tokens": translator.max_input_tokens,
         "redecode_ngram": REDECODE_NGRAM,
         "keep_boilerplate": keep_boilerplate,
     }

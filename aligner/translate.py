@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any
 
 from aligner.glossary import Termbase, check_draft
 from aligner.degenerate import degeneracy
-from aligner.model import LoadedModel, load_model, resolve_device
+from aligner.model import LoadedModel, load_model
 from aligner.pieces import join_drafts, split_to_fit
 from aligner.types import Draft, TermHit
 
@@ -113,7 +112,8 @@ class Translator:
             self._ct2 = ct2.Ct2Model(found, device, compute_type)
             # The torch model is loaded only if a draft has to be re-decoded;
             # fail now, not mid-run, if it cannot be found at all.
-            self._source = ct2.model_source_dir(self._name) if self._loaded is None else None
+            if self._loaded is None:
+                ct2.model_source_dir(self._name)
         else:
             if self._loaded is None:
                 self._loaded = load_model(self._name, device)
@@ -154,8 +154,7 @@ class Translator:
             "backend": self.backend,
             "max_input_tokens": self.max_input_tokens,
             "redecode_degenerate": self.redecode_degenerate,
-            # Drafts made before the constrained decoder existed must not be reused after.
-            "decoder": "constrained" if importlib.util.find_spec("aligner.decode") else "generate",
+            "decoder": "constrained",
         }
         if self._ct2 is not None:
             options["compute_type"] = self._ct2.compute_type

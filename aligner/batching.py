@@ -10,7 +10,7 @@ them where the inputs were.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -75,12 +75,30 @@ def map_batched(
 
     ``on_batch(indices)`` is called after each batch (for progress reporting).
     """
+    return map_batches(items, lengths, lambda batches: (fn(b) for b in batches), max_tokens, max_items, on_batch)
+
+
+def map_batches(
+    items: Sequence[T],
+    lengths: Sequence[int],
+    run: Callable[[list[list[T]]], Iterable[Sequence[R]]],
+    max_tokens: int,
+    max_items: int | None = None,
+    on_batch: Callable[[list[int]], None] | None = None,
+) -> list[R]:
+    """Like ``map_batched``, but ``run`` gets *all* batches at once and yields their results in order.
+
+    A backend that runs several batches in parallel (CTranslate2's
+    ``inter_threads`` workers) needs to see more than one batch at a time.
+    """
     if len(items) != len(lengths):
         raise ValueError("items and lengths differ in length")
     batches = token_batches(lengths, max_tokens, max_items)
     results: list[Sequence[R]] = []
-    for batch in batches:
-        results.append(fn([items[i] for i in batch]))
+    for batch, result in zip(batches, run([[items[i] for i in b] for b in batches])):
+        results.append(result)
         if on_batch:
             on_batch(batch)
+    if len(results) != len(batches):
+        raise ValueError(f"{len(batches)} batches gave {len(results)} results")
     return restore_order(batches, results)

@@ -63,6 +63,7 @@ def translate(
     backend: Annotated[str, typer.Option(help="auto (ct2 when a converted model exists), torch or ct2.")] = "auto",
     ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
+    threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -82,11 +83,15 @@ def translate(
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
             try:
                 translator = Translator(
                     model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                     max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
-                    cache=None if no_cache else open_cache(),
+                    cache=None if no_cache else open_cache(), threads=threads,
                 )
             except (ModelUnavailable, ValueError) as exc:
                 fail(str(exc))

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aligner.model import ModelUnavailable, fetch_model, resolve_device
+from aligner.model import ModelUnavailable, fetch_model, output_limit, resolve_device
 
 QUANTIZATIONS = ("int8", "int8_float32", "float32", "int8_float16", "float16")
 TOKENIZER_FILES = (
@@ -126,10 +128,36 @@ def compute_type_for(device: str, quantization: str | None, requested: str | Non
     return "default"
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def thread_plan(device: str, threads: int = 0) -> tuple[int, int]:
+    """``(inter_threads, intra_threads)`` for translating many batches on ``device``.
+
+    ``threads`` is the number of cores to use (0: all available).  On a CPU,
+    batches run side by side, one or two cores each: a beam-search step is too
+    small to keep more cores busy (on 2 cores, 2 workers x 1 thread gives about
+    1.2x the throughput of 1 worker x 2 threads), and CTranslate2 shares the
+    weights between workers, so memory barely grows.  A GPU runs one batch at
+    a time.
+    """
+    if device == "cuda":
+        return 1, max(1, threads or 1)
+    cores = threads if threads > 0 else available_cores()
+    intra = 1 if cores < 4 else 2
+    return max(1, cores // intra), intra
+
+
 class Ct2Model:
     """A loaded converted model and its tokenizer: text in, text out."""
 
     def __init__(self, path: str | Path, device: str = "auto", compute_type: str | None = None, threads: int = 0) -> None:
+        """Load the converted model at ``path``; ``threads``: cores to use (0: all, see ``thread_plan``)."""
         if not ct2_installed():
             raise Ct2Error("ctranslate2 is not installed: pip install 'aligner[fast]'")
         import ctranslate2
@@ -144,13 +172,15 @@ class Ct2Model:
             meta = {}
         self.quantization: str | None = meta.get("quantization")
         self.device = resolve_device(device)
+        self.inter_threads, self.intra_threads = thread_plan(self.device, threads)
         try:
             self.tokenizer: Any = MarianTokenizer.from_pretrained(str(self.path))
             self.translator = ctranslate2.Translator(
                 str(self.path),
                 device=self.device,
                 compute_type=compute_type_for(self.device, self.quantization, compute_type),
-                intra_threads=threads,
+                inter_threads=self.inter_threads,
+                intra_threads=self.intra_threads,
             )
         except (OSError, ValueError, RuntimeError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -168,19 +198,51 @@ class Ct2Model:
 
     def translate_batch(self, texts: Sequence[str], beam: int = 4, max_new_tokens: int | None = None) -> list[str]:
         """Translations of ``texts`` (one batch), in order."""
+        return next(self.translate_batches([texts], beam, max_new_tokens), [])
+
+    def translate_batches(
+        self, batches: Sequence[Sequence[str]], beam: int = 4, max_new_tokens: int | None = None
+    ) -> Iterator[list[str]]:
+        """Translations of each batch, yielded batch by batch in order.
+
+        Batches are submitted asynchronously, a few ahead of the one being
+        collected, so that all ``inter_threads`` workers stay busy while memory
+        stays bounded and progress can be reported as batches finish.
+        """
+        ahead = 2 * self.inter_threads
+        pending: deque[list[Any]] = deque()
+        todo = iter(batches)
+        for texts in todo:
+            pending.append(self._submit(texts, beam, max_new_tokens))
+            if len(pending) >= ahead:
+                break
+        while pending:
+            done = pending.popleft()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(self._submit(nxt, beam, max_new_tokens))
+            yield self._collect(done)
+
+    def _submit(self, texts: Sequence[str], beam: int, max_new_tokens: int | None) -> list[Any]:
         if not texts:
             return []
         sources = [self.source_tokens(t) for t in texts]
         # Same length limit as the torch path: transformers' max_length counts the
         # decoder start token and forces </s> into the last slot, which leaves
         # limit - 1 content tokens; transformers also allows an empty output.
-        limit = max_new_tokens or min(512, 2 * max(len(s) for s in sources) + 10)
-        results = self.translator.translate_batch(
+        limit = output_limit(max(len(s) for s in sources), max_new_tokens)
+        return list(self.translator.translate_batch(
             sources,
             beam_size=beam,
             max_decoding_length=max(1, limit - 1),
             min_decoding_length=0,
             max_input_length=0,  # the tokenizer already truncated, as on the torch path
-        )
+            asynchronous=True,
+        ))
+
+    def _collect(self, pending: list[Any]) -> list[str]:
         tok = self.tokenizer
-        return [tok.decode(tok.convert_tokens_to_ids(r.hypotheses[0]), skip_special_tokens=True) for r in results]
+        return [
+            tok.decode(tok.convert_tokens_to_ids(r.result().hypotheses[0]), skip_special_tokens=True)
+            for r in pending
+        ]

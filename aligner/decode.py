@@ -17,7 +17,7 @@ that with no constraints the output is the one ``generate(num_beams=k)`` gives.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -420,11 +420,18 @@ def translate_batch(
     encoder: TermEncoder | None = None,
     num_beams: int = 4,
     device: str | torch.device = "cpu",
+    max_length_for: Callable[[int], int] | None = None,
     **generation_kwargs: Any,
 ) -> list[tuple[str, Hypothesis]]:
-    """Translate ``texts`` so that every hit's target appears; returns (text, hypothesis) pairs."""
+    """Translate ``texts`` so that every hit's target appears; returns (text, hypothesis) pairs.
+
+    ``max_length_for(padded source length)``, if given, sets ``max_length`` from
+    the tokenised batch (which is tokenised once, here).
+    """
     encoder = encoder or TermEncoder(tokenizer)
     batch = tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True).to(device)
+    if max_length_for is not None:
+        generation_kwargs["max_length"] = max_length_for(batch["input_ids"].shape[1])
     constraints, forbidden = [], []
     for h in hits:
         c, f = encoder.for_hits(h)

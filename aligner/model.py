@@ -114,3 +114,11 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str = "auto") -> Loade
     model.to(device)
     model.eval()
     return LoadedModel(name_or_path, model, tokenizer, device)
+
+
+def output_limit(src_len: int, max_new_tokens: int | None = None) -> int:
+    """Output tokens allowed for a batch whose longest source has ``src_len`` tokens.
+
+    Both backends use it, so they stop at the same length.
+    """
+    return max_new_tokens or min(512, 2 * src_len + 10)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aligner.glossary import Termbase, check_draft
 from aligner.degenerate import degeneracy
-from aligner.model import LoadedModel, load_model
+from aligner.model import LoadedModel, load_model, output_limit
 from aligner.pieces import join_drafts, split_to_fit
 from aligner.types import Draft, TermHit
 
@@ -59,7 +59,8 @@ class Translator:
     (ct2 when ctranslate2 is installed and a converted model exists).
     ``cache``: an aligner.cache.TranslationCache, or None for no cache.
     Batches are built from length-sorted inputs within ``max_tokens`` padded
-    source tokens and at most ``batch_size`` segments.
+    source tokens and at most ``batch_size`` segments.  ``threads``: CPU cores
+    the ct2 backend uses (0: all; the torch path follows torch's own setting).
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class Translator:
         compute_type: str | None = None,
         max_tokens: int = 4096,
         redecode_degenerate: bool = True,
+        threads: int = 0,
     ) -> None:
         from aligner import ct2
 
@@ -109,7 +111,7 @@ class Translator:
         self.backend = "ct2" if found is not None and backend in ("auto", "ct2") else "torch"
         if self.backend == "ct2":
             assert found is not None
-            self._ct2 = ct2.Ct2Model(found, device, compute_type)
+            self._ct2 = ct2.Ct2Model(found, device, compute_type, threads)
             # The torch model is loaded only if a draft has to be re-decoded;
             # fail now, not mid-run, if it cannot be found at all.
             if self._loaded is None:
@@ -155,6 +157,7 @@ class Translator:
             "max_input_tokens": self.max_input_tokens,
             "redecode_degenerate": self.redecode_degenerate,
             "decoder": "constrained",
+            "early_stopping": EARLY_STOPPING,
         }
         if self._ct2 is not None:
             options["compute_type"] = self._ct2.compute_type
@@ -168,19 +171,18 @@ class Translator:
         """Model outputs for one batch; ``hits[i]`` are the glossary hits of ``texts[i]``.
 
         Every hit's target is a hard constraint and its forbidden forms are banned
-        (aligner.decode); with no hits this is exactly ``generate``'s beam search.
+        (aligner.decode); with no hits this is exactly ``generate``'s beam search
+        with ``early_stopping=True`` (see ``EARLY_STOPPING``).
         """
         from aligner.decode import TermEncoder, translate_batch
 
         if getattr(self, "_term_encoder", None) is None:
             self._term_encoder = TermEncoder(self.loaded.tokenizer)
-        tok = self.loaded.tokenizer
-        src_len = tok(texts, return_tensors="pt", padding=True, truncation=True)["input_ids"].shape[1]
-        limit = self.max_new_tokens or min(512, 2 * src_len + 10)
         # max_length (not max_new_tokens) because opus-mt's generation_config sets it too.
         out = translate_batch(
-            self.loaded.model, tok, texts, hits, encoder=self._term_encoder, num_beams=self.beam,
-            device=self.loaded.device, max_length=limit + 1, no_repeat_ngram_size=no_repeat_ngram_size,
+            self.loaded.model, self.loaded.tokenizer, texts, hits, encoder=self._term_encoder, num_beams=self.beam,
+            device=self.loaded.device, max_length_for=lambda src_len: output_limit(src_len, self.max_new_tokens) + 1,
+            no_repeat_ngram_size=no_repeat_ngram_size, early_stopping=EARLY_STOPPING,
         )
         return [text for text, _ in out]
 
@@ -201,12 +203,26 @@ class Translator:
         self.stats.model_seconds += time.perf_counter() - start
         return out
 
-    def _draft_batch(self, texts: list[str], hits: list[list[TermHit]]) -> list[str]:
-        """First drafts of one batch on the chosen backend."""
+    def _timed_iter(self, results: Iterator[list[str]]) -> Iterator[list[str]]:
+        """``results`` with the time spent producing each item added to ``model_seconds``."""
+        while True:
+            start = time.perf_counter()
+            out = next(results, None)
+            self.stats.model_seconds += time.perf_counter() - start
+            if out is None:
+                return
+            yield out
+
+    def _draft_batches(self, batches: list[list[str]], hits: list[list[list[TermHit]]]) -> Iterator[list[str]]:
+        """First drafts of each batch on the chosen backend, yielded in order.
+
+        The ct2 backend gets all batches at once so its workers run them side by side.
+        """
         if self._ct2 is not None:
-            ct2_model = self._ct2
-            return self._timed(lambda: ct2_model.translate_batch(texts, self.beam, self.max_new_tokens))
-        return self._timed(lambda: self._decode(texts, hits))
+            yield from self._timed_iter(self._ct2.translate_batches(batches, self.beam, self.max_new_tokens))
+        else:
+            for texts, batch_hits in zip(batches, hits):
+                yield self._timed(lambda: self._decode(texts, batch_hits))
 
     def _torch_batch(self, texts: list[str], hits: list[list[TermHit]], no_repeat_ngram_size: int = 0) -> list[str]:
         """The constrained torch path: ct2 drafts that broke the glossary, degenerate drafts."""
@@ -221,12 +237,19 @@ class Translator:
         on_batch: Callable[[list[int]], None] | None = None,
     ) -> list[str]:
         """``fn`` over ``items`` (indices into ``texts``) in length-sorted token-budget batches."""
-        from aligner.batching import map_batched
+        return self._batched_many(items, texts, lambda batches: (fn(b) for b in batches), on_batch)
+
+    def _batched_many(
+        self, items: list[int], texts: list[str], run: Callable[[list[list[int]]], Iterable[list[str]]],
+        on_batch: Callable[[list[int]], None] | None = None,
+    ) -> list[str]:
+        """Like ``_batched``, but ``run`` gets all batches at once and yields their results in order."""
+        from aligner.batching import map_batches
 
         lengths = self._lengths([texts[i] for i in items]) if items else []
-        # map_batched works on positions 0..n-1 of ``items``.
-        return map_batched(
-            list(range(len(items))), lengths, lambda pos: fn([items[p] for p in pos]),
+        # map_batches works on positions 0..n-1 of ``items``.
+        return map_batches(
+            list(range(len(items))), lengths, lambda batches: run([[items[p] for p in b] for b in batches]),
             self.max_tokens, self.batch_size,
             on_batch=(lambda pos: on_batch([items[p] for p in pos])) if on_batch else None,
         )
@@ -308,8 +331,12 @@ class Translator:
                 progress(finished)
 
         every = list(range(len(flat)))
-        outs = self._batched(
-            every, flat, lambda idx: self._draft_batch([flat[j] for j in idx], [flat_hits[j] for j in idx]), done
+        outs = self._batched_many(
+            every, flat,
+            lambda batches: self._draft_batches(
+                [[flat[j] for j in idx] for idx in batches], [[flat_hits[j] for j in idx] for idx in batches]
+            ),
+            done,
         )
         self.stats.decoded += len(texts)
         if self._ct2 is not None and self.glossary is not None:
@@ -386,6 +413,13 @@ def _outcome(value: str) -> dict[str, Any]:
 
 # Re-decoding guard: no trigram may repeat, which breaks opus-mt's loops.
 REDECODE_NGRAM = 3
+
+# Beam search stops once it holds ``beam`` finished hypotheses.  This is the
+# only rule CTranslate2 implements (it equals ``generate``'s early_stopping=True
+# token for token), so with it both backends give the same draft; with
+# generate's default (keep searching while a longer hypothesis could still win)
+# they disagree whenever beams finish at different lengths.
+EARLY_STOPPING = True
 
 
 def model_input_limit(tokenizer: Any, loaded: LoadedModel | None = None) -> int:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aligner.batching import map_batched, token_batches
+from aligner.batching import map_batched, map_batches, token_batches
 from aligner.types import Term
 
 TEXTS = [
@@ -44,6 +44,36 @@ def test_map_batched_restores_order(items, budget):
         return [f"<{x}>" for x in batch]
 
     assert map_batched(items, [len(x) for x in items], fn, budget) == [f"<{x}>" for x in items]
+
+
+def test_map_batches_hands_over_all_batches_and_reports_each():
+    items = [f"s{i}" * (i % 5 + 1) for i in range(23)]
+    lengths = [len(x) for x in items]
+    handed: list[list[list[str]]] = []
+    reported: list[list[int]] = []
+
+    def run(batches):
+        handed.append(batches)
+        for b in batches:
+            yield [x.upper() for x in b]
+
+    out = map_batches(items, lengths, run, max_tokens=30, max_items=4, on_batch=reported.append)
+    assert out == [x.upper() for x in items]
+    assert len(handed) == 1 and len(handed[0]) == len(reported) > 1  # one call sees every batch
+    assert sorted(i for b in reported for i in b) == list(range(len(items)))
+    with pytest.raises(ValueError, match="batches gave"):
+        map_batches(items, lengths, lambda batches: iter(batches[:1]), max_tokens=30, max_items=4)
+
+
+def test_thread_plan():
+    from aligner.ct2 import thread_plan
+
+    assert thread_plan("cpu", 1) == (1, 1)
+    assert thread_plan("cpu", 2) == (2, 1)  # two batches side by side beat one batch on two threads
+    assert thread_plan("cpu", 8) == (4, 2)
+    assert thread_plan("cuda", 0) == (1, 1)
+    inter, intra = thread_plan("cpu", 0)
+    assert inter * intra >= 1
 
 
 def test_cache_roundtrip_env_and_threads(tmp_path, monkeypatch):
@@ -107,6 +137,84 @@ def test_ct2_equals_generate_token_for_token(tiny_model, ct2_dir):
     b = Translator(tiny_model, max_new_tokens=limit, backend="ct2", ct2_model=ct2_dir).translate(TEXTS)
     assert [d.text for d in a] == [d.text for d in b]
     assert [d.source for d in b] == TEXTS
+
+
+@pytest.fixture(scope="module")
+def eos_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model changed so that it emits </s> after different numbers of tokens.
+
+    The plain tiny model never emits </s>, which hides every difference in how
+    two decoders end a hypothesis.  Here </s>'s (tied) embedding is made a
+    slightly scaled copy of the token the model produces most, so </s> wins
+    wherever that token would: beams then finish at many lengths.
+    """
+    pytest.importorskip("ctranslate2")
+    from collections import Counter
+
+    import torch
+
+    from aligner.ct2 import convert_model
+    from aligner.model import load_model
+
+    m = load_model(str(tiny_model_dir), "cpu")
+    tok, model = m.tokenizer, m.model
+    batch = tok(EOS_TEXTS[:24], return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        out = model.generate(**batch, num_beams=4, do_sample=False, max_length=25)
+    special = {tok.pad_token_id, tok.eos_token_id}
+    common = Counter(t for row in out.tolist() for t in row if t not in special).most_common(1)[0][0]
+    emb = model.get_output_embeddings().weight
+    with torch.no_grad():
+        emb[tok.eos_token_id] = emb[common] * 1.1
+    path = tmp_path_factory.mktemp("eos") / "model"
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    convert_model(str(path), path / "ct2", "float32")
+    return path
+
+
+def _eos_texts() -> list[str]:
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    lines = [l.strip() for f in sorted(seeds.glob("*.txt")) for l in f.read_text(encoding="utf-8").splitlines()]
+    return list(dict.fromkeys(s for l in lines for s in l.split(". ") if 20 < len(s) < 160))[:48]
+
+
+EOS_TEXTS = _eos_texts()
+
+
+def test_ct2_equals_torch_when_beams_finish_early(eos_model_dir):
+    """ct2 stops a beam search once it holds beam-size finished hypotheses; so does
+    our torch decoder (EARLY_STOPPING), so both backends give the same drafts even
+    when hypotheses end at different lengths."""
+    import torch
+
+    from aligner.ct2 import Ct2Model
+    from aligner.model import load_model
+    from aligner.translate import EARLY_STOPPING, Translator
+
+    m = load_model(str(eos_model_dir), "cpu")
+    tok = m.tokenizer
+    special = {tok.pad_token_id, tok.eos_token_id}
+    expected: list[list[int]] = []
+    for i in range(0, len(EOS_TEXTS), 16):
+        batch = tok(EOS_TEXTS[i : i + 16], return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            out = m.model.generate(**batch, num_beams=4, do_sample=False, max_length=25, early_stopping=EARLY_STOPPING)
+        expected += [[t for t in row if t not in special] for row in out.tolist()]
+    early = sum(len(e) < 23 for e in expected)
+    assert early >= 8, f"only {early} hypotheses end before the limit: the test would prove little"
+    ct = Ct2Model(eos_model_dir / "ct2", "cpu")
+    got = ct.translator.translate_batch(
+        [ct.source_tokens(t) for t in EOS_TEXTS], beam_size=4, max_decoding_length=23, min_decoding_length=0
+    )
+    assert [tok.convert_tokens_to_ids(r.hypotheses[0]) for r in got] == expected
+
+    for redecode in (False, True):  # first drafts, then with degenerate drafts re-decoded
+        a = Translator(m, max_new_tokens=24, backend="torch", redecode_degenerate=redecode).translate(EOS_TEXTS)
+        b = Translator(str(eos_model_dir), max_new_tokens=24, backend="ct2", redecode_degenerate=redecode)
+        assert [d.text for d in b.translate(EOS_TEXTS)] == [d.text for d in a]
+        if not redecode:
+            assert [d.text for d in a] == tok.batch_decode(expected, skip_special_tokens=True)
 
 
 def test_order_restored_after_bucketing(tiny_model, ct2_dir):

@@ -304,7 +304,7 @@ def test_cli_convert_translate_and_cached_rerun(cli, tiny_model_dir, tmp_path):
     args = ["translate", str(seeds), "--model", str(tiny_model_dir), "--backend", "ct2", "--ct2-model", str(out), "--beam", "2"]
     runs = []
     for n in range(2):
-        r = cli(*args, "--out", str(tmp_path / f"o{n}"), env=env)
+        r = cli(*args, "--out", str(tmp_path / f"o{n}"), "--threads", str(n + 1), env=env)
         assert r.returncode == 0, r.stderr
         runs.append(json.loads((tmp_path / f"o{n}" / "report.json").read_text())["files"])
     t0 = sum(f["model_seconds"] for f in runs[0])

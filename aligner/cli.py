@@ -60,7 +60,7 @@ def translate(
     keep_boilerplate: Annotated[bool, typer.Option(help="Keep boilerplate segments in the TMX (untranslated).")] = False,
     overwrite: Annotated[bool, typer.Option(help="Redo every article, even those already done with the same settings.")] = False,
     max_input_tokens: Annotated[Optional[int], typer.Option(min=8, help="Split longer segments (default: the model's limit).")] = None,
-    backend: Annotated[str, typer.Option(help="auto (ct2 when a converted model exists), torch or ct2.")] = "auto",
+    backend: Annotated[str, typer.Option(help="auto (ct2, converting the model once if needed; else torch), torch or ct2.")] = "auto",
     ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
     threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
@@ -88,6 +88,8 @@ def translate(
 
                 torch.set_num_threads(threads)
             try:
+                if backend == "auto" and ct2_model is None:
+                    ct2_model = fast_model(model)
                 translator = Translator(
                     model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                     max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
@@ -95,6 +97,7 @@ def translate(
                 )
             except (ModelUnavailable, ValueError) as exc:
                 fail(str(exc))
+            warn(f"drafting with the {translator.backend} backend")
             with Progress(len(files)) as progress:
                 reports = run_batch(
                     files, out, translator, keep_boilerplate, overwrite, progress,
@@ -112,6 +115,23 @@ def translate(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def fast_model(model: str) -> Path | None:
+    """The CTranslate2 model for ``--backend auto``, converted once if need be; None when
+    ctranslate2 is missing or cannot convert ``model`` (the torch backend is used then)."""
+    from aligner.ct2 import Ct2Error, ct2_installed, ensure_ct2_model
+
+    if not ct2_installed():
+        warn("warning: ctranslate2 is not installed (pip install ctranslate2); the slower torch backend drafts")
+        return None
+    try:
+        return ensure_ct2_model(
+            model, on_convert=lambda d: warn(f"converting {model} for CTranslate2 into {d} (once; --backend torch skips this)")
+        )
+    except Ct2Error as exc:
+        warn(f"warning: {exc}; the slower torch backend drafts")
+        return None
 
 
 # ----------------------------------------------------------------------------- aligner glossary

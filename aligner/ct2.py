@@ -5,7 +5,9 @@ and, beside them, the Hugging Face tokenizer files, so it translates on its
 own (the torch model is needed only to re-decode drafts that miss a glossary
 term).  Where ``auto`` looks for one: ``--ct2-model DIR`` if given, else
 ``MODEL_DIR/ct2`` for a local model directory, else
-``<aligner cache dir>/ct2/<org>--<name>`` for a hub id (see ``default_ct2_dir``).
+``<aligner cache dir>/ct2/<org>--<name>`` for a hub id (see ``default_ct2_dir``);
+``aligner translate`` converts the model once when none is found
+(``ensure_ct2_model``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aligner.model import ModelUnavailable, fetch_model, output_limit, resolve_device
+from aligner.model import ModelUnavailable, dir_fingerprint, fetch_model, output_limit, resolve_device
 
 QUANTIZATIONS = ("int8", "int8_float32", "float32", "int8_float16", "float16")
 TOKENIZER_FILES = (
@@ -75,6 +77,37 @@ def find_ct2_model(model: str, ct2_model: str | Path | None = None) -> Path | No
     return path if is_ct2_model(path) else None
 
 
+def auto_ct2_dir(model: str) -> Path:
+    """Where ``ensure_ct2_model`` converts ``model``: the aligner cache dir, under a name
+    that carries the source's fingerprint, so changed weights get a fresh conversion."""
+    from aligner.cache import default_cache_dir
+
+    source = model_source_dir(model)
+    name = model.strip("/").replace("/", "--") if not Path(model).expanduser().is_dir() else source.resolve().name
+    return default_cache_dir() / "ct2" / f"{name}-{dir_fingerprint(source)}"
+
+
+def ensure_ct2_model(
+    model: str, quantization: str = "int8", on_convert: Callable[[Path], None] | None = None
+) -> Path:
+    """A converted model for ``model``: the one ``find_ct2_model`` finds, else one converted
+    now (once) into ``auto_ct2_dir``; ``on_convert(dir)`` is called before converting.
+
+    This is what makes the fast path the default: ``aligner translate`` calls it
+    for ``--backend auto``.  Raises Ct2Error when ctranslate2 cannot convert.
+    """
+    found = find_ct2_model(model)
+    if found is not None:
+        return found
+    target = auto_ct2_dir(model)
+    if is_ct2_model(target):
+        return target
+    if on_convert:
+        on_convert(target)
+    # force: a run converting the same model at the same time may have finished first.
+    return convert_model(model, target, quantization, force=True)
+
+
 def convert_model(model: str, out_dir: str | Path, quantization: str = "int8", force: bool = False) -> Path:
     """Convert MarianMT ``model`` (hub id or directory) to CTranslate2 at ``out_dir``.
 
@@ -83,7 +116,7 @@ def convert_model(model: str, out_dir: str | Path, quantization: str = "int8", f
     that is renamed into place.
     """
     if not ct2_installed():
-        raise Ct2Error("ctranslate2 is not installed: pip install 'aligner[fast]'")
+        raise Ct2Error("ctranslate2 is not installed: pip install ctranslate2")
     if quantization not in QUANTIZATIONS:
         raise Ct2Error(f"unknown quantization {quantization!r}: use one of {', '.join(QUANTIZATIONS)}")
     out = Path(out_dir).expanduser()
@@ -159,7 +192,7 @@ class Ct2Model:
     def __init__(self, path: str | Path, device: str = "auto", compute_type: str | None = None, threads: int = 0) -> None:
         """Load the converted model at ``path``; ``threads``: cores to use (0: all, see ``thread_plan``)."""
         if not ct2_installed():
-            raise Ct2Error("ctranslate2 is not installed: pip install 'aligner[fast]'")
+            raise Ct2Error("ctranslate2 is not installed: pip install ctranslate2")
         import ctranslate2
         from transformers import MarianTokenizer
 

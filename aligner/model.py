@@ -122,3 +122,13 @@ def output_limit(src_len: int, max_new_tokens: int | None = None) -> int:
     Both backends use it, so they stop at the same length.
     """
     return max_new_tokens or min(512, 2 * src_len + 10)
+
+
+def dir_fingerprint(path: Path) -> str:
+    """Names, sizes and mtimes of a model directory's files: changes when the weights do."""
+    import hashlib
+
+    rows = sorted(
+        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in path.iterdir() if p.is_file()
+    )
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]

@@ -10,7 +10,7 @@ from typing import Any
 
 from aligner.glossary import Termbase, check_draft
 from aligner.degenerate import degeneracy
-from aligner.model import LoadedModel, load_model, output_limit
+from aligner.model import LoadedModel, dir_fingerprint, load_model, output_limit
 from aligner.pieces import join_drafts, split_to_fit
 from aligner.types import Draft, TermHit
 
@@ -39,16 +39,6 @@ class TranslationStats:
 
     def copy(self) -> "TranslationStats":
         return self.since(TranslationStats())
-
-
-def _fingerprint(path: Path) -> str:
-    """Names, sizes and mtimes of a model directory's files: changes when the weights do."""
-    import hashlib
-
-    rows = sorted(
-        f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in path.iterdir() if p.is_file()
-    )
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
 class Translator:
@@ -103,7 +93,7 @@ class Translator:
         if backend == "ct2" and found is None:
             where = Path(ct2_model) if ct2_model else ct2.default_ct2_dir(self._name)
             if not ct2.ct2_installed():
-                raise ct2.Ct2Error("--backend ct2 needs ctranslate2: pip install 'aligner[fast]'")
+                raise ct2.Ct2Error("--backend ct2 needs ctranslate2: pip install ctranslate2")
             raise ct2.Ct2Error(
                 f"no converted CTranslate2 model at {where}; run `aligner model convert --model {self._name} "
                 f"--out {where}` or pass --ct2-model DIR"
@@ -139,11 +129,11 @@ class Translator:
     def _model_id(self) -> str:
         """Model identity for cache keys: its name plus a fingerprint of its files."""
         if self._ct2 is not None:
-            return f"{self._name}@ct2:{_fingerprint(self._ct2.path)}"
+            return f"{self._name}@ct2:{dir_fingerprint(self._ct2.path)}"
         source = Path(self._name).expanduser()
         if not source.is_dir():
             source = Path(str(getattr(self.loaded.model, "name_or_path", "") or ""))
-        return f"{self._name}@{_fingerprint(source)}" if source.is_dir() else self._name
+        return f"{self._name}@{dir_fingerprint(source)}" if source.is_dir() else self._name
 
     def decoding_options(self) -> dict[str, Any]:
         """Everything besides model, glossary and source that can change a draft."""

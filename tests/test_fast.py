@@ -315,6 +315,40 @@ def test_cli_convert_translate_and_cached_rerun(cli, tiny_model_dir, tmp_path):
     assert t1 < 0.05 * t0
 
 
+def test_cli_auto_backend_converts_once_and_again_when_the_weights_change(cli, tiny_model_dir, tmp_path):
+    """`--backend auto` (the default) makes the fast path the default: the model is
+    converted once into the aligner cache dir, reused after, redone when it changes."""
+    import shutil
+
+    pytest.importorskip("ctranslate2")
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    seed = tmp_path / "article.txt"
+    seed.write_text("\n\n".join(TEXTS) + "\n", encoding="utf-8")
+    env = {"ALIGNER_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(n: int) -> str:
+        r = cli("translate", str(seed), "--out", str(tmp_path / f"o{n}"), "--model", str(model), "--beam", "1",
+                "--no-cache", env=env)
+        assert r.returncode == 0, r.stderr
+        assert "drafting with the ct2 backend" in r.stderr
+        return r.stderr
+
+    assert "converting" in run(0)
+    converted = list((tmp_path / "cache" / "ct2").iterdir())
+    assert len(converted) == 1 and (converted[0] / "model.bin").is_file()
+    assert "converting" not in run(1)
+    weights = model / "model.safetensors"
+    weights.write_bytes(weights.read_bytes())  # same bytes, new mtime: counts as changed
+    assert "converting" in run(2)
+    assert len(list((tmp_path / "cache" / "ct2").iterdir())) == 2
+    assert not (model / "ct2").exists()  # the user's model directory is left alone
+    torch_run = cli("translate", str(seed), "--out", str(tmp_path / "t"), "--model", str(model), "--beam", "1",
+                    "--backend", "torch", env=env)
+    assert torch_run.returncode == 0 and "drafting with the torch backend" in torch_run.stderr
+    assert "converting" not in torch_run.stderr
+
+
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no GPU")
 def test_cuda_ct2_float16(ct2_dir):
     from aligner.ct2 import Ct2Model

@@ -332,7 +332,8 @@ def test_crash_before_or_after_the_tmx_write_resumes_to_the_same_result(
 
 def test_sigkill_mid_batch_then_rerun_matches_an_uninterrupted_run(tmp_path: Path, tiny_model_dir: Path, tiny_model, cli):
     src = write_articles(tmp_path / "in", KILL_ARTICLES)
-    args = ["--model", str(tiny_model_dir), "--beam", "1", "--batch-size", "4"]
+    # torch, like the in-process reference run below.
+    args = ["--model", str(tiny_model_dir), "--beam", "1", "--batch-size", "4", "--backend", "torch"]
     ref, out = tmp_path / "ref", tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **ONE_THREAD}
     proc = subprocess.Popen([sys.executable, "-m", "aligner", "translate", str(src), "--out", str(out), *args],

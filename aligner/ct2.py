@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aligner.model import ModelUnavailable, dir_fingerprint, fetch_model, output_limit, resolve_device
+from aligner.model import ModelUnavailable, dir_fingerprint, fetch_model, first_line, output_limit, resolve_device
 
 QUANTIZATIONS = ("int8", "int8_float32", "float32", "int8_float16", "float16")
 TOKENIZER_FILES = (
@@ -134,8 +134,7 @@ def convert_model(model: str, out_dir: str | Path, quantization: str = "int8", f
         try:
             TransformersConverter(str(source), copy_files=copy).convert(str(tmp), quantization=quantization, force=True)
         except (OSError, ValueError, RuntimeError, NotImplementedError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise Ct2Error(f"cannot convert {model!r}: {first}") from exc
+            raise Ct2Error(f"cannot convert {model!r}: {first_line(exc)}") from exc
         (tmp / MARKER).write_text(
             json.dumps({"model": model, "source": str(source), "quantization": quantization}, indent=1),
             encoding="utf-8",
@@ -216,8 +215,7 @@ class Ct2Model:
                 intra_threads=self.intra_threads,
             )
         except (OSError, ValueError, RuntimeError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise Ct2Error(f"{self.path}: cannot load the converted model: {first}") from exc
+            raise Ct2Error(f"{self.path}: cannot load the converted model: {first_line(exc)}") from exc
 
     @property
     def compute_type(self) -> str:

@@ -109,8 +109,7 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str = "auto") -> Loade
         dtype = torch.float16 if device == "cuda" else torch.float32
         model = MarianMTModel.from_pretrained(str(source), dtype=dtype)
     except (OSError, ValueError, TypeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelUnavailable(f"{name_or_path!r} is not a loadable MarianMT model: {first}") from exc
+        raise ModelUnavailable(f"{name_or_path!r} is not a loadable MarianMT model: {first_line(exc)}") from exc
     model.to(device)
     model.eval()
     return LoadedModel(name_or_path, model, tokenizer, device)
@@ -132,3 +131,8 @@ def dir_fingerprint(path: Path) -> str:
         f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in path.iterdir() if p.is_file()
     )
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (library errors can run to pages), or its type's name."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

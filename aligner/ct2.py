@@ -242,17 +242,12 @@ class Ct2Model:
         """
         ahead = 2 * self.inter_threads
         pending: deque[list[Any]] = deque()
-        todo = iter(batches)
-        for texts in todo:
+        for texts in batches:
             pending.append(self._submit(texts, beam, max_new_tokens))
-            if len(pending) >= ahead:
-                break
+            if len(pending) > ahead:
+                yield self._collect(pending.popleft())
         while pending:
-            done = pending.popleft()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(self._submit(nxt, beam, max_new_tokens))
-            yield self._collect(done)
+            yield self._collect(pending.popleft())
 
     def _submit(self, texts: Sequence[str], beam: int, max_new_tokens: int | None) -> list[Any]:
         if not texts:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aligner.align import GALE_CHURCH, Params, align  # noqa: E402
+from aligner.align.sentences import GALE_CHURCH, Params, align  # noqa: E402
 
 _HERE = Path(__file__).resolve()
 # ../shared next to the checkout (main repo) or next to the worktrees' parent.

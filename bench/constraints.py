@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 from transformers import GenerationConfig, MarianConfig, MarianMTModel  # noqa: E402
 
-from aligner.decode import Phrase, beam_search  # noqa: E402
+from aligner.translate.backends.dba import Phrase, beam_search  # noqa: E402
 
 VOCAB = 54_796
 PAD = VOCAB - 1

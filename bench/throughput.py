@@ -62,7 +62,7 @@ def build(out: Path) -> Path:
         model.final_logits_bias[0, 0] = -1e4  # never </s>: equal output lengths on every path
         model.final_logits_bias[0, VOCAB - 1] = -1e4
     model.save_pretrained(model_dir)
-    from aligner.ct2 import convert_model
+    from aligner.translate.backends.ct2 import convert_model
 
     convert_model(str(model_dir), model_dir / "ct2", "int8")
     return model_dir
@@ -86,7 +86,7 @@ def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
         return batch_texts
 
     if mode == "generate":
-        from aligner.model import load_model
+        from aligner.translate.model import load_model
 
         m = load_model(model_dir, "cpu")
 
@@ -98,7 +98,7 @@ def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
     elif mode == "engine":
         # CTranslate2 alone on pre-tokenised input, same threads as our path: the
         # ceiling our ct2 path can reach (the gap to it is our overhead).
-        from aligner.ct2 import Ct2Model
+        from aligner.translate.backends.ct2 import Ct2Model
 
         ct = Ct2Model(Path(model_dir) / "ct2", "cpu")
 
@@ -110,7 +110,7 @@ def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
                 sources, max_batch_size=16, beam_size=4, max_decoding_length=tokens - 1, min_decoding_length=0
             )
     else:
-        from aligner.translate import Translator
+        from aligner.translate.translator import Translator
 
         # Random weights loop on every input (a trained model does not), so re-decoding
         # degenerate drafts would measure that artefact, not draft throughput.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,14 +30,14 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir: Path):
-    from aligner.model import load_model
+    from aligner.translate.model import load_model
 
     return load_model(str(tiny_model_dir), "cpu")
 
 
 @pytest.fixture(scope="session")
 def termbase():
-    from aligner.glossary import Termbase
+    from aligner.glossary.termbase import Termbase
 
     return Termbase.load(ROOT / "glossary" / "defence.tsv")
 

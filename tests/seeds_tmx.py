@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from aligner.formats.tmx import write_tmx
+from aligner.formats.units import draft_units
 from aligner.segment import segment
-from aligner.tmx import write_tmx
 from aligner.types import Draft, Unit
-from aligner.units import draft_units
 from tests.conftest import SEEDS
 
 

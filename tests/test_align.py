@@ -10,9 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from aligner.align import GALE_CHURCH, Params, align, anchors, bead_units, needs_review
+from aligner.align.sentences import (
+    GALE_CHURCH,
+    Params,
+    align,
+    anchors,
+    bead_units,
+    needs_review,
+)
+from aligner.formats.tmx import read_tmx
 from aligner.segment import segment
-from aligner.tmx import read_tmx
 from tests.conftest import ROOT
 
 ID = [
@@ -139,7 +146,7 @@ def test_bead_units_carry_score_kind_and_review_flags():
 
 
 def test_glossary_terms_are_anchors(termbase):
-    from aligner.align import glossary_terms
+    from aligner.align.sentences import glossary_terms
 
     src = ["Kerja sama dalam kerangka IPCP dibahas.", "Hal itu dibicarakan panjang lebar oleh para menteri."]
     tgt = ["They also talked about it at length, the ministers."]
@@ -218,7 +225,7 @@ def test_cli_score_text_and_tmx(tmp_path: Path, cli):
     perfect = json.loads(same.stdout.strip().splitlines()[-1])
     assert perfect["bleu"]["score"] == 100 and perfect["ter"]["score"] == 0
     # TMX input (English side), and the human-readable table.
-    from aligner.tmx import write_tmx
+    from aligner.formats.tmx import write_tmx
     from aligner.types import Unit
 
     write_tmx([Unit("a", "NATO met IP4 partners in Brussels."), Unit("b", "The programme was signed.")], tmp_path / "h.tmx")
@@ -235,7 +242,7 @@ def test_cli_score_mismatched_lengths_fail(tmp_path: Path, cli):
 
 
 def test_term_accuracy_uses_source_when_known(termbase):
-    from aligner.score import term_accuracy
+    from aligner.quality.score import term_accuracy
 
     refs = ["The IPCP and the IP4 met."]
     hyps = ["The IPCP met."]

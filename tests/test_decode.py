@@ -12,16 +12,21 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 from lxml import etree
 
-from aligner.decode import Phrase, TermEncoder, beam_search, translate_batch
-from aligner.glossary import Termbase, check_draft, occurs
+from aligner.formats.tmx import read_tmx, write_tmx
+from aligner.formats.units import draft_units
+from aligner.glossary.termbase import check_draft
 from aligner.segment import segment
-from aligner.tmx import read_tmx, write_tmx
-from aligner.translate import Translator
+from aligner.text import occurs
+from aligner.translate.backends.dba import (
+    Phrase,
+    TermEncoder,
+    beam_search,
+    translate_batch,
+)
+from aligner.translate.translator import Translator
 from aligner.types import Draft, Segment, Term, TermHit
-from aligner.units import draft_units
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))

@@ -28,7 +28,7 @@ def test_tiny_model_build_is_reproducible(tmp_path: Path, tiny_model_dir: Path):
 
 
 def test_tiny_model_outputs_depend_on_input(tiny_model):
-    from aligner.translate import Translator
+    from aligner.translate.translator import Translator
 
     drafts = Translator(tiny_model, beam=2).translate(["Korea Selatan dan NATO.", "Jepang mengirim bantuan ke Ukraina."])
     assert drafts[0].text != drafts[1].text

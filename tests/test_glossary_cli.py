@@ -42,7 +42,7 @@ REQUIRED = [
 
 
 def n_concepts() -> int:
-    from aligner.glossary import Termbase
+    from aligner.glossary.termbase import Termbase
 
     return len(Termbase.load(DEFENCE).terms)
 

@@ -8,20 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aligner.glossary import GlossaryError, Termbase
-from aligner.glossary_io import (
+from aligner.glossary.document import (
     Document,
+    GlossaryError,
     Row,
-    check,
-    csv_bytes,
     merge,
-    read_csv,
-    read_tbx,
     render_row,
     slug,
-    tbx_bytes,
     validate_term,
 )
+from aligner.glossary.exchange import csv_bytes, read_csv, read_tbx, tbx_bytes
+from aligner.glossary.lint import check
+from aligner.glossary.termbase import Termbase
 from aligner.types import Term
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -398,7 +396,7 @@ def test_merge_and_slug() -> None:
 
 def test_target_with_a_bar_is_one_form(tmp_path: Path) -> None:
     """A target is one English form: a "|" in it is text, not a separator (found by hypothesis)."""
-    from aligner.glossary import Termbase
+    from aligner.glossary.termbase import Termbase
 
     path = tmp_path / "g.tsv"
     Termbase([Term("0", ("0",), "|")], path).save()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aligner.glossary import Termbase
+from aligner.glossary.termbase import Termbase
 from aligner.types import Term
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from aligner.degenerate import degeneracy, repetition
-from aligner.pieces import PieceError, best_cut, join_drafts, split_to_fit
+from aligner.translate.degenerate import degeneracy, repetition
+from aligner.translate.pieces import PieceError, best_cut, join_drafts, split_to_fit
 
 
 def words_plus_chars(s: str) -> int:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aligner.qa import check_units, numbers, parse_number
-from aligner.tmx import write_tmx
+from aligner.formats.tmx import write_tmx
+from aligner.quality.qa import check_units, numbers, parse_number
 from aligner.types import Unit
 from tests.conftest import ROOT
 

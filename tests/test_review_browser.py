@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from aligner.formats.tmx import read_tmx, write_tmx
 from aligner.review.server import ReviewServer
 from aligner.review.session import ReviewSession
-from aligner.tmx import read_tmx, write_tmx
 from aligner.types import Unit
 from tests.conftest import SEEDS
 from tests.seeds_tmx import seed_units

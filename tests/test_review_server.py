@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from aligner.formats.tmx import read_tmx, write_tmx
 from aligner.review.server import STATIC_DIR, ReviewServer
 from aligner.review.session import ReviewSession
-from aligner.tmx import read_tmx, write_tmx
 from aligner.types import Unit
 from tests.conftest import ROOT, SEEDS
 from tests.seeds_tmx import seed_units

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aligner.pipeline import InputError, read_article, read_input, run_batch, translate_file
-from aligner.state import STATE_DIR, OutputBusy, lock_output
-from aligner.tmx import read_tmx
-from aligner.translate import REDECODE_NGRAM, Translator
-from aligner.types import Draft
-from aligner.units import draft_units
+from aligner.batch.pipeline import run_batch, translate_file
+from aligner.batch.state import STATE_DIR, OutputBusy, lock_output
+from aligner.formats.files import InputError, read_article, read_input
+from aligner.formats.tmx import read_tmx
+from aligner.formats.units import draft_units
+from aligner.translate.translator import REDECODE_NGRAM, Translator
 from tests.conftest import ROOT
 
 ARTICLES = {
@@ -306,10 +306,10 @@ def test_crash_before_or_after_the_tmx_write_resumes_to_the_same_result(
     files = sorted(src.glob("*.txt"))
     run_batch(files, tmp_path / "ref", translator)
 
-    import aligner.pipeline
-    import aligner.state
+    import aligner.batch.pipeline
+    import aligner.batch.state
 
-    module = aligner.pipeline if where == "translate_file" else aligner.state
+    module = aligner.batch.pipeline if where == "translate_file" else aligner.batch.state
     real = getattr(module, where)
     count = {"n": 0}
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aligner.segment import Rules, RulesError, segment
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import SEEDS
 
 
 def texts(src: str, lang: str = "id") -> list[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aligner.glossary import Termbase
-from aligner.suggest import suggest
+from aligner.glossary.suggest import suggest
+from aligner.glossary.termbase import Termbase
 from tests.seeds_tmx import approve, seed_units, write_seed_tmx
 
 GPS_EN = ("Under President Yoon Suk-yeol's Global Pivotal State (GPS) vision, South Korea began turning to "

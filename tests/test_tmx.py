@@ -13,7 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from aligner.tmx import TmxError, TmxWarning, read_tmx, tmx_bytes, write_tmx, xml_safe
+from aligner.formats.tmx import (
+    TmxError,
+    TmxWarning,
+    read_tmx,
+    tmx_bytes,
+    write_tmx,
+    xml_safe,
+)
 from aligner.types import Unit
 from tests.conftest import ROOT
 
@@ -246,7 +253,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     """Output is shared with colleagues and tools: not the 0600 of a temp file."""
     import os
 
-    from aligner.tmx import atomic_write
+    from aligner.formats.files import atomic_write
 
     umask = os.umask(0o022)
     try:

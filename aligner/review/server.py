@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from aligner.formats.tmx import TmxError
 from aligner.review.session import EditError, ReviewSession, StaleVersion
-from aligner.tmx import TmxError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY = 32 * 1024 * 1024

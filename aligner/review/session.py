@@ -12,9 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aligner.glossary import Termbase
-from aligner.qa import LengthNorm, check_unit, length_norm
-from aligner.tmx import atomic_write, read_tmx, tmx_date, write_tmx
+from aligner.formats.files import atomic_write
+from aligner.formats.tmx import read_tmx, tmx_date, write_tmx
+from aligner.glossary.termbase import Termbase
+from aligner.quality.qa import LengthNorm, check_unit, length_norm
 from aligner.types import Unit
 
 STATUSES = ("draft", "approved", "rejected")

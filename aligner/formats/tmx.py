@@ -20,17 +20,16 @@ invisible to a reader anyway.  Everything else round-trips exactly (including
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 
-from aligner import __version__
+from aligner.formats.files import atomic_write
 from aligner.types import Unit
+from aligner.version import __version__
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 INLINE_TAGS = ("bpt", "ept", "ph", "it", "hi", "ut", "sub")
@@ -126,26 +125,6 @@ def tmx_bytes(
     return etree.tostring(
         root, xml_declaration=True, encoding="UTF-8", pretty_print=True, doctype='<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
     )
-
-
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_tmx(

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aligner.glossary import Termbase, check_draft
+from aligner.glossary.termbase import Termbase, check_draft
 from aligner.types import Unit
 
 ERROR = "error"

@@ -1,4 +1,4 @@
-"""The domain termbase: read/write TSV and match Indonesian source text."""
+"""The domain termbase: concepts loaded from TSV, matched in Indonesian source text."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aligner.glossary_io import COLUMNS, Document, GlossaryError  # noqa: F401  (re-exported)
+from aligner.glossary.document import Document, GlossaryError
+from aligner.text import is_acronym, occurs
 from aligner.types import Term, TermHit
-
-
-def _is_acronym(form: str) -> bool:
-    """One token, all capitals (digits allowed): IPCP, IP4, UE - matched case-sensitively."""
-    return not re.search(r"[\s\-]", form) and any(c.isupper() for c in form) and form == form.upper()
-
 
 # Between the words of a form the text may use spaces, a hyphen (with or without spaces around
 # it, as in "Indo - Pasifik") or a Unicode hyphen.
@@ -74,7 +69,7 @@ class Termbase:
         candidates: list[TermHit] = []
         for term in self.terms:
             for form in term.sources:
-                flags = 0 if _is_acronym(form) else re.IGNORECASE
+                flags = 0 if is_acronym(form) else re.IGNORECASE
                 for m in re.finditer(_form_pattern(form), text, flags):
                     candidates.append(TermHit(term, m.start(), m.end(), m.group(0)))
         candidates.sort(key=lambda h: (-(h.end - h.start), h.start))
@@ -83,11 +78,6 @@ class Termbase:
             if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
                 chosen.append(hit)
         return sorted(chosen, key=lambda h: h.start)
-
-
-def occurs(form: str, text: str) -> bool:
-    """True when ``form`` appears exactly in ``text`` at word boundaries."""
-    return re.search(rf"(?<!\w){re.escape(form)}(?!\w)", text) is not None
 
 
 def check_draft(hits: list[TermHit], draft: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:

@@ -5,73 +5,22 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from aligner.formats.files import (
+    InputError,
+    atomic_write,
+    decode_article,
+    read_article,
+    read_input,
+)
+from aligner.formats.tmx import write_tmx
+from aligner.formats.units import draft_units
 from aligner.segment import segment
-from aligner.tmx import atomic_write, write_tmx
-from aligner.translate import Translator
+from aligner.translate.translator import Translator
 from aligner.types import FileReport
-from aligner.units import draft_units
-
-
-class InputError(ValueError):
-    """An input file that cannot be used; the message names the file."""
-
-
-def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories to their ``*.txt`` files (sorted); keep files as given."""
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(x for x in p.rglob("*.txt") if x.is_file()))
-        else:
-            found.append(p)
-    return found
-
-
-def read_input(path: Path) -> bytes:
-    """The bytes of an input file; InputError (naming file and reason) if it is
-    missing, unreadable, empty or binary."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{path}: is a directory, not a text file") from exc
-    except PermissionError as exc:
-        raise InputError(f"{path}: cannot read: permission denied") from exc
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{path}: UTF-16 text, not UTF-8 (save it as UTF-8)")
-    nul = data.find(b"\0")
-    if nul >= 0:
-        raise InputError(f"{path}: binary file, not UTF-8 text (NUL byte at offset {nul})")
-    if not data.strip():
-        raise InputError(f"{path}: empty file")
-    return data
-
-
-def decode_article(path: Path, data: bytes) -> str:
-    """``data`` as UTF-8 (a BOM is accepted); InputError otherwise: the encoding is never guessed."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            f"save it as UTF-8"
-        ) from exc
-    if not text.strip():
-        raise InputError(f"{path}: empty file")
-    return text
-
-
-def read_article(path: Path) -> str:
-    """Read a UTF-8 article (a BOM is accepted); raise InputError otherwise."""
-    return decode_article(path, read_input(path))
 
 
 def translate_file(
@@ -161,9 +110,9 @@ def batch_settings(translator: Translator, keep_boilerplate: bool) -> dict:
     The model, glossary and decoding options are the ones the translation cache
     keys on, so a kept article and a cached draft mean the same thing.
     """
-    from aligner import __version__
-    from aligner.cache import glossary_version
-    from aligner.translate import REDECODE_NGRAM
+    from aligner.translate.cache import glossary_version
+    from aligner.translate.translator import REDECODE_NGRAM
+    from aligner.version import __version__
 
     glossary = translator.glossary
     return {
@@ -191,9 +140,15 @@ def run_batch(
     Articles whose TMX is complete and made with the same settings and input are
     kept (unless ``overwrite``); bad files are reported through ``on_error`` and
     skipped; report.json is rewritten after every article.  The caller holds
-    :func:`aligner.state.lock_output` on ``out_dir`` around this call.
+    :func:`aligner.batch.state.lock_output` on ``out_dir`` around this call.
     """
-    from aligner.state import fingerprint, forget, load_done, mark_done, remove_stale_temps
+    from aligner.batch.state import (
+        fingerprint,
+        forget,
+        load_done,
+        mark_done,
+        remove_stale_temps,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aligner.glossary import Termbase
+from aligner.glossary.termbase import Termbase
 
 
 @dataclass(frozen=True)

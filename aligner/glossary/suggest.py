@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aligner.glossary import Termbase
+from aligner.glossary.termbase import Termbase
 from aligner.types import Term, Unit
 
 # Lowercase words allowed inside an Indonesian (or English) multi-word name.

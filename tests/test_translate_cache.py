@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aligner.batching import map_batched, map_batches, token_batches
+from aligner.translate.batching import map_batched, map_batches, token_batches
 from aligner.types import Term
 
 TEXTS = [
@@ -66,7 +66,7 @@ def test_map_batches_hands_over_all_batches_and_reports_each():
 
 
 def test_thread_plan():
-    from aligner.ct2 import thread_plan
+    from aligner.translate.backends.ct2 import thread_plan
 
     assert thread_plan("cpu", 1) == (1, 1)
     assert thread_plan("cpu", 2) == (2, 1)  # two batches side by side beat one batch on two threads
@@ -77,7 +77,7 @@ def test_thread_plan():
 
 
 def test_cache_roundtrip_env_and_threads(tmp_path, monkeypatch):
-    from aligner.cache import TranslationCache, cache_key, default_cache_dir
+    from aligner.translate.cache import TranslationCache, cache_key, default_cache_dir
 
     monkeypatch.setenv("ALIGNER_CACHE_DIR", str(tmp_path / "c"))
     assert default_cache_dir() == tmp_path / "c"
@@ -103,7 +103,7 @@ def test_cache_roundtrip_env_and_threads(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def ct2_dir(tiny_model_dir, tmp_path_factory):
     pytest.importorskip("ctranslate2")
-    from aligner.ct2 import convert_model
+    from aligner.translate.backends.ct2 import convert_model
 
     return convert_model(str(tiny_model_dir), tmp_path_factory.mktemp("ct2") / "tiny-ct2", "float32")
 
@@ -116,7 +116,7 @@ def test_convert_keeps_tokenizer_files(ct2_dir):
 def test_ct2_equals_generate_token_for_token(tiny_model, ct2_dir):
     import torch
 
-    from aligner.ct2 import Ct2Model
+    from aligner.translate.backends.ct2 import Ct2Model
 
     ct = Ct2Model(ct2_dir, "cpu")
     tok = tiny_model.tokenizer
@@ -131,7 +131,7 @@ def test_ct2_equals_generate_token_for_token(tiny_model, ct2_dir):
     for g, r in zip(gen.tolist(), res):
         assert [x for x in g if x not in special] == tok.convert_tokens_to_ids(r.hypotheses[0])
     # And through the Translator front: same drafts on both backends.
-    from aligner.translate import Translator
+    from aligner.translate.translator import Translator
 
     a = Translator(tiny_model, max_new_tokens=limit, backend="torch").translate(TEXTS)
     b = Translator(tiny_model, max_new_tokens=limit, backend="ct2", ct2_model=ct2_dir).translate(TEXTS)
@@ -153,8 +153,8 @@ def eos_model_dir(tiny_model_dir, tmp_path_factory):
 
     import torch
 
-    from aligner.ct2 import convert_model
-    from aligner.model import load_model
+    from aligner.translate.backends.ct2 import convert_model
+    from aligner.translate.model import load_model
 
     m = load_model(str(tiny_model_dir), "cpu")
     tok, model = m.tokenizer, m.model
@@ -188,9 +188,9 @@ def test_ct2_equals_torch_when_beams_finish_early(eos_model_dir):
     when hypotheses end at different lengths."""
     import torch
 
-    from aligner.ct2 import Ct2Model
-    from aligner.model import load_model
-    from aligner.translate import EARLY_STOPPING, Translator
+    from aligner.translate.backends.ct2 import Ct2Model
+    from aligner.translate.model import load_model
+    from aligner.translate.translator import EARLY_STOPPING, Translator
 
     m = load_model(str(eos_model_dir), "cpu")
     tok = m.tokenizer
@@ -218,7 +218,7 @@ def test_ct2_equals_torch_when_beams_finish_early(eos_model_dir):
 
 
 def test_order_restored_after_bucketing(tiny_model, ct2_dir):
-    from aligner.translate import Translator
+    from aligner.translate.translator import Translator
 
     one = Translator(tiny_model, max_new_tokens=16, backend="ct2", ct2_model=ct2_dir, batch_size=1)
     many = Translator(tiny_model, max_new_tokens=16, backend="ct2", ct2_model=ct2_dir, max_tokens=40)
@@ -229,8 +229,8 @@ def test_order_restored_after_bucketing(tiny_model, ct2_dir):
 
 
 def test_redecode_only_broken_drafts(tiny_model, ct2_dir):
-    from aligner.glossary import Termbase
-    from aligner.translate import Translator
+    from aligner.glossary.termbase import Termbase
+    from aligner.translate.translator import Translator
 
     plain = Translator(tiny_model, max_new_tokens=16, backend="ct2", ct2_model=ct2_dir).translate(TEXTS)
     words = re.findall(r"\w+", plain[2].text)
@@ -257,8 +257,8 @@ def test_redecode_only_broken_drafts(tiny_model, ct2_dir):
 
 
 def test_redecoded_draft_has_the_term(tiny_model, ct2_dir):
-    from aligner.glossary import Termbase
-    from aligner.translate import Translator
+    from aligner.glossary.termbase import Termbase
+    from aligner.translate.translator import Translator
 
     tr = Translator(tiny_model, Termbase([Term("rok", ("Korsel",), "South Korea")]), max_new_tokens=16,
                     backend="ct2", ct2_model=ct2_dir)
@@ -268,9 +268,9 @@ def test_redecoded_draft_has_the_term(tiny_model, ct2_dir):
 
 
 def test_cache_hits_and_glossary_invalidation(tiny_model, ct2_dir, tmp_path):
-    from aligner.cache import TranslationCache
-    from aligner.glossary import Termbase
-    from aligner.translate import Translator
+    from aligner.glossary.termbase import Termbase
+    from aligner.translate.cache import TranslationCache
+    from aligner.translate.translator import Translator
 
     db = tmp_path / "t.sqlite3"
     gloss = Termbase([Term("nato", ("NATO",), "NATO", note="a")])
@@ -351,7 +351,7 @@ def test_cli_auto_backend_converts_once_and_again_when_the_weights_change(cli, t
 
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no GPU")
 def test_cuda_ct2_float16(ct2_dir):
-    from aligner.ct2 import Ct2Model
+    from aligner.translate.backends.ct2 import Ct2Model
 
     ct = Ct2Model(ct2_dir, "cuda")
     assert "float16" in ct.compute_type

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aligner.types import Segment
 
-_RULES_PACKAGE = "aligner.rules"
+_RULES_PACKAGE = "aligner.segment.rules"
 _WORD_SECTIONS = (
     "nonbreaking", "before-number", "final", "ambiguous", "starters", "capitalised-anywhere", "strong-starters",
     "quote-introducers", "speech",

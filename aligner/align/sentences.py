@@ -25,7 +25,6 @@ from sacrebleu.metrics import CHRF
 from aligner.types import Bead, Segment, Unit
 
 
-
 @dataclass(frozen=True)
 class Params:
     """Weights of the bead cost (tuned on the dev split; see bench/align_eval.py)."""
@@ -422,7 +421,7 @@ def align(
 
 def glossary_terms(termbase, texts: Sequence[str], lang: str) -> list[list[str]]:
     """Glossary concept ids in each text: Indonesian forms for ``id``, English targets for ``en``."""
-    from aligner.glossary import occurs
+    from aligner.text import occurs
 
     if termbase is None:
         return [[] for _ in texts]

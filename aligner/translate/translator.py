@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aligner.glossary import Termbase, check_draft
-from aligner.degenerate import degeneracy
-from aligner.model import LoadedModel, dir_fingerprint, load_model, output_limit
-from aligner.pieces import join_drafts, split_to_fit
+from aligner.glossary.termbase import Termbase, check_draft
+from aligner.translate.degenerate import degeneracy
+from aligner.translate.model import (
+    LoadedModel,
+    dir_fingerprint,
+    load_model,
+    output_limit,
+)
+from aligner.translate.pieces import join_drafts, split_to_fit
 from aligner.types import Draft, TermHit
 
 BACKENDS = ("auto", "torch", "ct2")
@@ -71,7 +76,7 @@ class Translator:
         redecode_degenerate: bool = True,
         threads: int = 0,
     ) -> None:
-        from aligner import ct2
+        from aligner.translate.backends import ct2
 
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
@@ -137,10 +142,10 @@ class Translator:
 
     def decoding_options(self) -> dict[str, Any]:
         """Everything besides model, glossary and source that can change a draft."""
-        import aligner
+        from aligner.version import __version__
 
         options: dict[str, Any] = {
-            "aligner": aligner.__version__,
+            "aligner": __version__,
             "beam": self.beam,
             "max_new_tokens": self.max_new_tokens,
             "backend": self.backend,
@@ -164,7 +169,7 @@ class Translator:
         (aligner.decode); with no hits this is exactly ``generate``'s beam search
         with ``early_stopping=True`` (see ``EARLY_STOPPING``).
         """
-        from aligner.decode import TermEncoder, translate_batch
+        from aligner.translate.backends.dba import TermEncoder, translate_batch
 
         if getattr(self, "_term_encoder", None) is None:
             self._term_encoder = TermEncoder(self.loaded.tokenizer)
@@ -234,7 +239,7 @@ class Translator:
         on_batch: Callable[[list[int]], None] | None = None,
     ) -> list[str]:
         """Like ``_batched``, but ``run`` gets all batches at once and yields their results in order."""
-        from aligner.batching import map_batches
+        from aligner.translate.batching import map_batches
 
         lengths = self._lengths([texts[i] for i in items]) if items else []
         # map_batches works on positions 0..n-1 of ``items``.
@@ -256,7 +261,7 @@ class Translator:
         """
         import json
 
-        from aligner.cache import cache_key, glossary_version
+        from aligner.translate.cache import cache_key, glossary_version
 
         texts = list(texts)
         hits = [self.glossary.match(t) if self.glossary else [] for t in texts]

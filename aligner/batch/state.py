@@ -20,7 +20,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from aligner.tmx import atomic_write
+from aligner.formats.files import atomic_write
 from aligner.types import FileReport
 
 STATE_DIR = ".aligner-state"
@@ -96,7 +96,7 @@ def load_done(out_dir: Path, doc: str, key: str) -> FileReport | None:
         tmx = out_dir / f"{doc}.tmx"
         report.output = str(tmx)
         if hashlib.sha256(tmx.read_bytes()).hexdigest() != payload.get("tmx_sha256"):
-            from aligner.tmx import TmxError, read_tmx
+            from aligner.formats.tmx import TmxError, read_tmx
 
             try:
                 read_tmx(tmx)

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from aligner.glossary import occurs
+from aligner.text import occurs
 from aligner.types import TermHit
 
 _NEG = -1.0e9

@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aligner.model import ModelUnavailable, dir_fingerprint, fetch_model, first_line, output_limit, resolve_device
+from aligner.translate.model import (
+    ModelUnavailable,
+    dir_fingerprint,
+    fetch_model,
+    first_line,
+    output_limit,
+    resolve_device,
+)
 
 QUANTIZATIONS = ("int8", "int8_float32", "float32", "int8_float16", "float16")
 TOKENIZER_FILES = (
@@ -61,7 +68,7 @@ def default_ct2_dir(model: str) -> Path:
     local = Path(model).expanduser()
     if local.is_dir():
         return local / "ct2"
-    from aligner.cache import default_cache_dir
+    from aligner.translate.cache import default_cache_dir
 
     return default_cache_dir() / "ct2" / model.replace("/", "--")
 
@@ -80,7 +87,7 @@ def find_ct2_model(model: str, ct2_model: str | Path | None = None) -> Path | No
 def auto_ct2_dir(model: str) -> Path:
     """Where ``ensure_ct2_model`` converts ``model``: the aligner cache dir, under a name
     that carries the source's fingerprint, so changed weights get a fresh conversion."""
-    from aligner.cache import default_cache_dir
+    from aligner.translate.cache import default_cache_dir
 
     source = model_source_dir(model)
     name = model.strip("/").replace("/", "--") if not Path(model).expanduser().is_dir() else source.resolve().name

@@ -1,0 +1,87 @@
+"""`aligner qa` and `aligner review`: check and review TMX files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aligner.cli.common import app, fail, load_glossary, read_units
+
+
+@app.command()
+def qa(
+    paths: Annotated[list[Path], typer.Argument(help="TMX files to check.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Check translation units: terms, numbers, footnotes, URLs, empty/untranslated, length, brackets."""
+    import json
+
+    from aligner.quality.qa import ERROR, check_units
+
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    termbase = load_glossary(glossary)
+    rows = []
+    for path in paths:
+        units = read_units(path)
+        for n, (unit, issues) in enumerate(zip(units, check_units(units, termbase)), 1):
+            for issue in issues:
+                rows.append({"file": str(path), "tuid": unit.tuid or str(n), "unit": n,
+                             "severity": issue.severity, "check": issue.check, "message": issue.message})
+    errors = sum(r["severity"] == ERROR for r in rows)
+    if format == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table("file", "unit", "severity", "check", "message", show_lines=False)
+        for r in rows:
+            style = "red" if r["severity"] == ERROR else "yellow"
+            table.add_row(escape(Path(r["file"]).name), escape(r["tuid"]), f"[{style}]{r['severity']}[/]", r["check"], escape(r["message"]))
+        console = Console(soft_wrap=False)
+        if rows:
+            console.print(table)
+        console.print(f"{errors} error(s), {len(rows) - errors} warning(s) in {len(paths)} file(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def review(
+    path: Annotated[Path, typer.Argument(help="The TMX file to review.")],
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
+    user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
+) -> None:
+    """Review a TMX in the browser: edit, approve/reject, save (keeps FILE.tmx.bak)."""
+    import getpass
+
+    from aligner.formats.tmx import TmxError
+    from aligner.review.server import serve
+    from aligner.review.session import ReviewSession
+
+    termbase = load_glossary(glossary)
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    try:
+        who = user or getpass.getuser()
+    except (OSError, KeyError):
+        who = "reviewer"
+    try:
+        session = ReviewSession(path, termbase, who)
+    except TmxError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    try:
+        serve(session, port, open_browser=not no_browser)
+    except OSError as exc:
+        fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+
+

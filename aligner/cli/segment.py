@@ -1,0 +1,54 @@
+"""`aligner segment`: print an article's segments."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aligner.cli.common import app, fail
+
+
+class SegmentFormat(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+@app.command("segment")
+def segment_command(
+    paths: Annotated[list[Path], typer.Argument(help="UTF-8 .txt articles or directories of them.")],
+    format: Annotated[SegmentFormat, typer.Option("--format", help="text: one segment a line, a blank line between articles; jsonl: one object a segment.")] = SegmentFormat.text,
+    lang: Annotated[str, typer.Option(help="Rule set: id (Indonesian) or en (English).")] = "id",
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s) added to the packaged ones (format: aligner/rules/common.txt).")] = None,
+) -> None:
+    """Split articles into segments (sentence, heading, meta, reference, boilerplate)."""
+    import json
+
+    from aligner.formats.files import InputError, collect_inputs, read_article
+    from aligner.segment import Rules, RulesError, segment
+
+    try:
+        ruleset = Rules.load(lang, extra=rules or ())
+    except RulesError as exc:
+        fail(str(exc))
+    files = collect_inputs(paths)
+    if not files:
+        fail("no input files found")
+    for n, path in enumerate(files):
+        try:
+            text = read_article(path)
+        except InputError as exc:
+            fail(str(exc), 1)
+        segments = segment(text, doc=path.stem, lang=lang, rules=ruleset)
+        if format is SegmentFormat.jsonl:
+            for s in segments:
+                row = {"doc": s.doc, "index": s.index, "text": s.text, "start": s.start,
+                       "end": s.end, "paragraph": s.paragraph, "kind": s.kind}
+                typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            if n:
+                typer.echo("")
+            for s in segments:
+                typer.echo(s.text)

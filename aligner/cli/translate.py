@@ -1,0 +1,99 @@
+"""`aligner translate`: articles -> one TMX each + report.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aligner.cli.common import app, fail, load_glossary, open_cache, warn
+
+
+@app.command()
+def translate(
+    paths: Annotated[list[Path], typer.Argument(help="UTF-8 .txt articles or directories of them.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory for <article>.tmx and report.json.")],
+    model: Annotated[str, typer.Option(help="Hub id or local model directory.")] = "Helsinki-NLP/opus-mt-id-en",
+    glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    beam: Annotated[int, typer.Option(min=1, help="Beam size.")] = 4,
+    batch_size: Annotated[int, typer.Option(min=1, help="Segments per batch.")] = 16,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    keep_boilerplate: Annotated[bool, typer.Option(help="Keep boilerplate segments in the TMX (untranslated).")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Redo every article, even those already done with the same settings.")] = False,
+    max_input_tokens: Annotated[Optional[int], typer.Option(min=8, help="Split longer segments (default: the model's limit).")] = None,
+    backend: Annotated[str, typer.Option(help="auto (ct2, converting the model once if needed; else torch), torch or ct2.")] = "auto",
+    ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
+    threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
+) -> None:
+    """Translate articles into one TMX file each, plus report.json.
+
+    A rerun into the same --out keeps the articles already done with the same
+    settings and input, so a killed batch resumes where it stopped.
+    """
+    from aligner.batch.pipeline import run_batch
+    from aligner.batch.progress import Progress
+    from aligner.batch.state import OutputBusy, lock_output
+    from aligner.formats.files import collect_inputs
+    from aligner.translate.model import ModelUnavailable
+    from aligner.translate.translator import Translator
+
+    termbase = load_glossary(glossary)
+    files = collect_inputs(paths)
+    if not files:
+        fail("no input files found")
+    try:
+        # Locked before the model loads, so a second run is refused at once.
+        with lock_output(out):
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
+            try:
+                if backend == "auto" and ct2_model is None:
+                    ct2_model = fast_model(model)
+                translator = Translator(
+                    model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
+                    max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
+                    cache=None if no_cache else open_cache(), threads=threads,
+                )
+            except (ModelUnavailable, ValueError) as exc:
+                fail(str(exc))
+            warn(f"drafting with the {translator.backend} backend")
+            with Progress(len(files)) as progress:
+                reports = run_batch(
+                    files, out, translator, keep_boilerplate, overwrite, progress,
+                    on_error=lambda msg: warn(f"error: {msg}"),
+                )
+    except OutputBusy as exc:
+        fail(str(exc))
+    failed = sum(r.status == "failed" for r in reports)
+    kept = sum(r.reused for r in reports)
+    degenerate = sum(r.degenerate for r in reports)
+    warn(
+        f"{len(reports) - failed - kept} translated, {kept} kept from an earlier run, {failed} failed; "
+        f"{sum(r.split for r in reports)} segments split, {degenerate} degenerate drafts flagged "
+        f"-> {out / 'report.json'}"
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def fast_model(model: str) -> Path | None:
+    """The CTranslate2 model for ``--backend auto``, converted once if need be; None when
+    ctranslate2 is missing or cannot convert ``model`` (the torch backend is used then)."""
+    from aligner.translate.backends.ct2 import Ct2Error, ct2_installed, ensure_ct2_model
+
+    if not ct2_installed():
+        warn("warning: ctranslate2 is not installed (pip install ctranslate2); the slower torch backend drafts")
+        return None
+    try:
+        return ensure_ct2_model(
+            model, on_convert=lambda d: warn(f"converting {model} for CTranslate2 into {d} (once; --backend torch skips this)")
+        )
+    except Ct2Error as exc:
+        warn(f"warning: {exc}; the slower torch backend drafts")
+        return None
+
+

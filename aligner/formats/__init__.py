@@ -1,0 +1,1 @@
+"""File formats at the edges: TMX, units (x-* props), reading articles and atomic writes."""

@@ -1,0 +1,86 @@
+"""Files at the edges: reading articles (UTF-8 only, never guessed) and atomic writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """An input file that cannot be used; the message names the file."""
+
+
+def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand directories to their ``*.txt`` files (sorted); keep files as given."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(x for x in p.rglob("*.txt") if x.is_file()))
+        else:
+            found.append(p)
+    return found
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file; InputError (naming file and reason) if it is
+    missing, unreadable, empty or binary."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path}: is a directory, not a text file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{path}: cannot read: permission denied") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: UTF-16 text, not UTF-8 (save it as UTF-8)")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise InputError(f"{path}: binary file, not UTF-8 text (NUL byte at offset {nul})")
+    if not data.strip():
+        raise InputError(f"{path}: empty file")
+    return data
+
+
+def decode_article(path: Path, data: bytes) -> str:
+    """``data`` as UTF-8 (a BOM is accepted); InputError otherwise: the encoding is never guessed."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            f"save it as UTF-8"
+        ) from exc
+    if not text.strip():
+        raise InputError(f"{path}: empty file")
+    return text
+
+
+def read_article(path: Path) -> str:
+    """Read a UTF-8 article (a BOM is accepted); raise InputError otherwise."""
+    return decode_article(path, read_input(path))
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp makes the file 0600; give it the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

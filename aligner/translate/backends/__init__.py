@@ -1,0 +1,1 @@
+"""Model backends: torch (transformers), CTranslate2, and the constrained DBA decoder."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from aligner.formats.xml import XML_LANG, element_lang, parse_xml
 from aligner.glossary.document import (
     COLUMNS,
-    XML_LANG,
     GlossaryError,
     slug,
     split_forms,
@@ -29,11 +29,6 @@ _PREFERRED = {"preferredterm"}
 
 def _local(el: etree._Element) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def _lang(el: etree._Element) -> str:
-    code = (el.get(XML_LANG) or el.get("lang") or "").split("-")[0].split("_")[0].lower()
-    return "id" if code == "in" else code  # "in" is the withdrawn ISO 639 code for Indonesian
 
 
 def _text(el: etree._Element) -> str:
@@ -89,9 +84,8 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
 
     External entities and DTDs are never fetched or resolved.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False)
     try:
-        tree = etree.parse(str(path), parser)
+        tree = parse_xml(path)
     except etree.XMLSyntaxError as exc:
         raise GlossaryError(f"{path}:{exc.lineno}: {exc.msg}") from None
     except OSError as exc:
@@ -109,7 +103,7 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
         notes = [_text(n) for n in entry.iter() if _local(n) == "note" and _text(n)]
         definitions = [_text(d) for d in entry.iter() if _local(d) == "descrip" and _text(d)]
         for lang_set in (el for el in entry if _local(el) in ("langSet", "langSec")):
-            lang = _lang(lang_set)
+            lang = element_lang(lang_set)
             for container in (el for el in lang_set.iter() if _local(el) in ("tig", "ntig", "termSec")):
                 form_el = next((el for el in container.iter() if _local(el) == "term"), None)
                 form = _text(form_el) if form_el is not None else ""

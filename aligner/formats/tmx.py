@@ -245,3 +245,24 @@ def read_tmx(
             stacklevel=2,
         )
     return units
+
+
+def tmx_langs(path: str | Path, srclang: str = "id") -> tuple[str, str]:
+    """The source and target codes of a TMX *as written there* (``id-ID``, ``en-US``), so a
+    rewrite keeps them: the header's ``srclang`` (``srclang`` when ``*all*``) and the first
+    other ``<tuv>`` language."""
+    try:
+        root = parse_xml(path).getroot()
+    except (etree.XMLSyntaxError, OSError):
+        return srclang, "en"
+    header = root.find("header")
+    src = header.get("srclang", "") if header is not None else ""
+    if not src or src == "*all*":
+        src = next((c for c in (_code(t) for t in root.iter("tuv")) if norm_lang(c) == norm_lang(srclang)), srclang)
+    tgt = next((c for c in (_code(t) for t in root.iter("tuv")) if c and norm_lang(c) != norm_lang(src)), "en")
+    return src, tgt
+
+
+def _code(el: etree._Element) -> str:
+    return el.get(XML_LANG) or el.get("lang") or ""
+

@@ -192,3 +192,21 @@ def test_cli_export_and_import(tmp_path: Path, cli, schema):
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_translate_writes_xliff_and_the_users_language_codes(tmp_path: Path, cli, tiny_model_dir, schema):
+    out = tmp_path / "out"
+    seed = sorted(Path("seeds").glob("*.txt"))[1]
+    res = cli("translate", str(seed), "--out", str(out), "--model", str(tiny_model_dir), "--beam", "1",
+              "--backend", "torch", "--no-cache", "--format", "tmx,xliff", "--langs", "id-ID,en-US")
+    assert res.returncode == 0, res.stderr
+    tmx, xlf = out / f"{seed.stem}.tmx", out / f"{seed.stem}.xlf"
+    assert tmx_langs(tmx) == ("id-ID", "en-US")
+    units = read_tmx(tmx)
+    assert units and all(u.creationdate and u.creationid for u in units)
+    doc = etree.parse(str(xlf))
+    assert schema.validate(doc), schema.error_log.filter_from_errors()
+    assert [u.id for u in read_xliff(xlf)] == [u.tuid for u in units]
+    assert {t.get("state") for t in doc.iterfind(f".//{X}trans-unit/{X}target")} == {"needs-review-translation"}
+    res = cli("translate", str(seed), "--out", str(out), "--format", "tmx,pdf")
+    assert res.returncode == 2 and "unknown format 'pdf'" in res.stderr

@@ -22,6 +22,26 @@ def parse_langs(value: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def check_formats(value: str) -> set[str]:
+    """The output formats of ``translate --format`` (``tmx`` is always written)."""
+    chosen = {f.strip().lower() for f in value.split(",") if f.strip()}
+    unknown = chosen - {"tmx", "xliff", "xlf"}
+    if unknown:
+        fail(f"--format {value!r}: unknown format {sorted(unknown)[0]!r} (tmx, xliff)")
+    return {"xliff" if f == "xlf" else f for f in chosen} | {"tmx"}
+
+
+def write_xliff_outputs(reports, termbase=None, langs: tuple[str, str] | None = None) -> None:
+    """After ``translate``: an ``<article>.xlf`` beside each TMX it wrote or kept."""
+    for report in reports:
+        if report.status != "failed" and report.output:
+            tmx = Path(report.output)
+            try:
+                tmx_to_xliff(tmx, tmx.with_suffix(".xlf"), termbase, langs)
+            except (OSError, ValueError) as exc:
+                warn(f"error: {tmx.with_suffix('.xlf')}: {exc}")
+
+
 def tmx_to_xliff(tmx: Path, xlf: Path, termbase=None, langs: tuple[str, str] | None = None) -> int:
     """Write the units of ``tmx`` to ``xlf`` as XLIFF 1.2 with their QA issues and glossary
     entries; returns the number of units.  ``langs`` default to the TMX's own codes."""

@@ -18,18 +18,18 @@ lists of a :class:`~aligner.segment.segmenter.Rules`:
    (``Pte. Ltd.``), nor a code (``No. XI. B.02``) or a number cut by a space;
    words in ``[final]`` always do;
 6. an ambiguous abbreviation or an initial ends one only before a word that
-   starts sentences; a list number at the start of a line never does;
+   starts sentences; a list number at the start of a line never does, nor a
+   period inside a short bracket;
 7. sentences that start without punctuation: a strong starter phrase, or a
    starter word followed by a lower-case word, after a lower-case word or a
-   number;
+   number; a quotation that opens a new statement after a word that does not
+   introduce it;
 8. any other period before a capital or a digit ends a sentence.
 
 What SRX cannot express (so CAT tools segment these differently):
 line classification (headings, datelines, boilerplate lines are whole lines
-to us but ordinary text to SRX), "the sentence so far" (a list number after an
-earlier boundary, a short bracket that closes later), and the rule that splits
-before a quotation that opens a new statement (it needs the closing quote's
-position and a word count).  Patterns use the common subset of Java and
+to us but ordinary text to SRX), and "the sentence so far": a list number
+after an earlier boundary on the same line, a bracket opened before it.  Patterns use the common subset of Java and
 Python regular expressions, bounded lookbehind only.
 """
 
@@ -51,7 +51,7 @@ OPENERS = "\"'\u201c\u2018\u00ab(\\[\u00bf\u00a1`"
 DASHES = "\\-\u2013\u2014"
 # Whitespace, then what the segmenter skips before the next word: openers, dialogue dashes, "()".
 # Atomic, so a rule looking at the next word's first letter cannot back off onto a quote.
-NEXT = f"(?>\\s+(?:[{OPENERS}{DASHES}]\\s*|\\(\\)\\s*)*)"
+NEXT = f"(?>\\s+(?:\\(\\)\\s*|[{OPENERS}{DASHES}]\\s*)*)"
 # The end of the next word (the segmenter's word stops at whitespace and these).
 WORD_END = "(?=[\\s,.;:!?)\u201d\u2019\"]|$)"
 # The start of the word before the punctuation: line start or whitespace, then openers.
@@ -113,12 +113,29 @@ def srx_rules(rules: Rules) -> list[SrxRule]:
     add(ambiguous, f"{NEXT}{_words(rules.starters)}{WORD_END}", True, "initial or ambiguous abbreviation before a starter")
     add(ambiguous, "\\s", False, "initial or ambiguous abbreviation")
     add("(?:^|\\n)(?:\\d{1,3}|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,5})\\.", "\\s", False, "list number")
+    # "(SSK. II)": a period inside a bracket of at most four words that closes later.
+    for before_words in range(1, 5):
+        add(f"\\((?:[^()\\s]+\\s+){{{before_words - 1}}}[^()\\s]*\\.", f"(?:\\s+[^()\\s]+){{0,{4 - before_words}}}\\s*\\)",
+            False, "a short bracket")
     # 7. Sentences that start without punctuation.
     strong = [p for phrases in rules.strong.values() for p in phrases]
     if strong:
         add("[\\p{Ll}\\d%]", f"\\s+{_words(strong)}[ ,\\t]", True, "strong starter phrase")
     if rules.weak:
         add("[\\p{Ll}\\d%]", f"\\s+{_words(rules.weak)}\\s+\\p{{Ll}}", True, "starter word before a lower-case word")
+    # A quotation that opens a new statement (capitalised, four words or more, closed by
+    # punctuation) after a word that does not introduce it.
+    statements = [
+        f"\\s+(?={o}[A-Z][^{c}]*[,.!?]{c})(?={o}(?:[^{c}\\s]*\\s+){{3}})" for o, c in (("\u201c", "\u201d"), ('"', '"'))
+    ]
+    if rules.introducers:
+        # After an earlier quotation was attributed ('," kata dia'), an introducing word does not hold.
+        attributed = f"(?<=(?i:{bounded(rules.attribution.pattern)})[^\\n]{{0,300}})[\\p{{L}}\\p{{N}}]"
+        for after in statements:
+            add(attributed, after, True, "a quotation after an attributed one")
+        add(f"{WORD_START}{_words(rules.introducers)}", '\\s+["\u201c]', False, "a word that introduces a quotation")
+    for after in statements:
+        add("[\\p{L}\\p{N}]", after, True, "a quotation that opens a new statement")
     # 8. Everything else.
     add(f"{PUNCT}+", "\\s", True, "sentence end")
     return out

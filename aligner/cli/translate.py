@@ -35,14 +35,14 @@ def translate(
     from aligner.batch.pipeline import run_batch
     from aligner.batch.progress import Progress
     from aligner.batch.state import OutputBusy, lock_output
-    from aligner.formats.files import collect_inputs
+    from aligner.formats.files import collect_inputs, no_inputs_message
     from aligner.translate.model import ModelUnavailable
     from aligner.translate.translator import Translator
 
     termbase = load_glossary(glossary)
     files = collect_inputs(paths)
     if not files:
-        fail("no input files found")
+        fail(no_inputs_message(paths))
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,6 +11,14 @@ from pathlib import Path
 
 class InputError(ValueError):
     """An input file that cannot be used; the message names the file."""
+
+
+# Far above any article or termbase (the seeds are ~10 kB): a larger input is a mistake,
+# and reading it whole would cost the machine's memory before anything could be said.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
 
 
 def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
@@ -23,11 +32,40 @@ def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+def no_inputs_message(paths: Iterable[str | Path]) -> str:
+    """The one line for a command given nothing to read: names what was given."""
+    return f"no input files found in {', '.join(str(p) for p in paths)} (folders are searched for *.txt)"
+
+
+def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise.
+
+    FIFOs, devices and sockets are refused before they are opened (reading one would
+    hang or never end), and the size is checked before the file is read whole.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    for test, kind in _KINDS:
+        if test(info.st_mode):
+            raise InputError(f"{path}: is {kind}, not a text file")
+    if info.st_size > limit:
+        raise InputError(f"{path}: too large ({info.st_size:,} bytes; the limit is {limit:,})")
+    with Path(path).open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path}: too large (over {limit:,} bytes)")
+    return data
+
+
 def read_input(path: Path) -> bytes:
     """The bytes of an input file; InputError (naming file and reason) if it is
-    missing, unreadable, empty or binary."""
+    missing, not a regular file, too large, unreadable, empty or binary."""
     try:
-        data = path.read_bytes()
+        data = read_limited(path)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:

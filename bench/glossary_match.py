@@ -8,7 +8,7 @@ Each configuration runs ``--rounds`` times, interleaved, and the fastest run
 counts (a shared machine only ever adds time).  ``cold`` is the first pass of a
 fresh termbase, compile included.  The last line is one JSON object.
 
-    python bench/glossary_match.py [--small 50] [--large 5000] [--rounds 3]
+    python bench/glossary_match.py [--small 50] [--large 5000] [--rounds 3] [--limit N]
 """
 
 from __future__ import annotations
@@ -65,10 +65,12 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=50)
     ap.add_argument("--large", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N segments (0: all)")
     args = ap.parse_args()
 
     texts = [p.read_text(encoding="utf-8") for p in SEEDS]
     segments = [s.text for t in texts for s in segment(t)]
+    segments = segments[: args.limit or len(segments)]
     units = [Unit(s, s, (("x-doc", "seeds"), ("x-kind", "sentence"))) for s in segments]
     base = Termbase.load(ROOT / "glossary" / "defence.tsv").terms
     sizes = {"small": args.small, "large": args.large}

@@ -6,6 +6,17 @@ from collections.abc import Sequence
 
 from aligner.types import Draft, Segment, Unit
 
+# Names of the TMX <prop type="..."> values every unit carries; one spelling for writers and readers.
+PROP_DOC = "x-doc"  # the article the unit comes from
+PROP_SEGMENT = "x-segment"  # index(es) of the source segment(s)
+PROP_KIND = "x-kind"  # segment kind: sentence, heading, meta, reference, boilerplate
+PROP_STATUS = "x-status"  # draft or approved (set by review)
+PROP_MODEL = "x-model"  # the model that wrote the draft
+PROP_TERMS = "x-terms"  # glossary concept ids found in the source
+PROP_SPLIT = "x-split"  # pieces a long segment was translated in
+PROP_BEAD = "x-bead"  # alignment bead type (1-1, 2-1, ...)
+PROP_ALIGN_SCORE = "x-align-score"  # alignment confidence
+
 
 def draft_units(doc: str, segments: Sequence[Segment], drafts: Sequence[Draft | None], model: str) -> list[Unit]:
     """One unit per segment; ``drafts[i]`` is None for segments not translated (boilerplate)."""

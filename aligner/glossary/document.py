@@ -8,12 +8,12 @@ so ``add`` and ``remove`` change only the lines they must.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# slug is re-exported: concept ids are made here, the rule itself lives with the other text rules.
+from aligner.text import slug as slug
 from aligner.types import Term
 
 COLUMNS = ("id", "source", "target", "forbidden", "note")
@@ -312,13 +312,6 @@ class Document:
 
 
 # --------------------------------------------------------------------------- ids and merging
-
-
-def slug(text: str) -> str:
-    """A concept id derived from a target form: ``NATO Secretary General`` -> ``nato-secretary-general``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    out = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return out or "concept"
 
 
 def unique_id(base: str, taken: set[str]) -> str:

@@ -6,13 +6,9 @@ import re
 from collections import defaultdict
 
 from aligner.glossary.document import Document, Problem, Row
-from aligner.text import is_acronym
+from aligner.text import is_acronym, occurs
 
 # --------------------------------------------------------------------------- check
-
-
-def _acronym(form: str) -> bool:
-    return is_acronym(form)
 
 
 def _form_key(form: str) -> str:
@@ -23,7 +19,7 @@ def _form_key(form: str) -> str:
 def _same_trigger(a: str, b: str) -> bool:
     """Would forms ``a`` and ``b`` match the same text? Acronyms are exact, the rest case-insensitive."""
     ka, kb = _form_key(a), _form_key(b)
-    if _acronym(a) and _acronym(b):
+    if is_acronym(a) and is_acronym(b):
         return ka == kb
     return ka.casefold() == kb.casefold()
 
@@ -34,8 +30,6 @@ def check(doc: Document) -> list[Problem]:
 
     Errors make the termbase unusable or ambiguous; warnings are worth a look.
     """
-    from aligner.text import occurs
-
     problems = list(doc.problems)
     path = doc.path
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aligner.formats.files import atomic_write
+from aligner.formats.units import PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.formats.tmx import read_tmx, tmx_date, write_tmx
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
@@ -42,10 +43,10 @@ def _find_all(form: str, text: str) -> list[tuple[int, int]]:
 
 def with_status(unit: Unit, target: str, status: str, user: str, when: str) -> Unit:
     """``unit`` with a new target and ``x-status``, stamped with ``changedate``/``changeid``."""
-    props = [(k, v) for k, v in unit.props if k != "x-status"]
+    props = [(k, v) for k, v in unit.props if k != PROP_STATUS]
     # Keep x-status where it was so a diff of the TMX shows only the value changing.
-    at = next((i for i, (k, _) in enumerate(unit.props) if k == "x-status"), len(props))
-    props.insert(at, ("x-status", status))
+    at = next((i for i, (k, _) in enumerate(unit.props) if k == PROP_STATUS), len(props))
+    props.insert(at, (PROP_STATUS, status))
     return replace(unit, target=target, props=tuple(props), changedate=when, changeid=user)
 
 
@@ -78,7 +79,7 @@ class ReviewSession:
         self.version = self.digest(data)
         by_doc: dict[str, list[Unit]] = {}
         for unit in self.units:
-            by_doc.setdefault(unit.prop("x-doc"), []).append(unit)
+            by_doc.setdefault(unit.prop(PROP_DOC), []).append(unit)
         self._norms = {doc: length_norm(group) for doc, group in by_doc.items()}
 
     def _unit_json(self, index: int, unit: Unit) -> dict[str, Any]:
@@ -101,15 +102,15 @@ class ReviewSession:
                                 "id": term.id, "target": term.target, "kind": kind,
                             })
         target_terms.sort(key=lambda t: t["start"])
-        issues = check_unit(unit, self.termbase, self._norms.get(unit.prop("x-doc")))
+        issues = check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
         return {
             "index": index,
             "tuid": unit.tuid,
             "source": unit.source,
             "target": unit.target,
-            "status": unit.prop("x-status", "draft") or "draft",
-            "kind": unit.prop("x-kind"),
-            "doc": unit.prop("x-doc"),
+            "status": unit.prop(PROP_STATUS, "draft") or "draft",
+            "kind": unit.prop(PROP_KIND),
+            "doc": unit.prop(PROP_DOC),
             "changedate": unit.changedate,
             "changeid": unit.changeid,
             "notes": list(unit.notes),
@@ -169,10 +170,10 @@ class ReviewSession:
                 if edit.get("tuid", unit.tuid) != unit.tuid:
                     raise EditError(f"unit {index} is {unit.tuid!r}, not {edit.get('tuid')!r}")
                 target = edit.get("target", unit.target)
-                status = edit.get("status", unit.prop("x-status", "draft"))
+                status = edit.get("status", unit.prop(PROP_STATUS, "draft"))
                 if not isinstance(target, str) or status not in STATUSES:
                     raise EditError(f"unit {index}: target must be text and status one of {', '.join(STATUSES)}")
-                if target == unit.target and status == unit.prop("x-status"):
+                if target == unit.target and status == unit.prop(PROP_STATUS):
                     continue
                 units[index] = with_status(unit, target, status, self.user, when)
                 changed += 1

@@ -85,6 +85,10 @@ class Unit:
     tuid: str = ""
     changedate: str = ""
     changeid: str = ""
+    # When and by whom the unit was first made (TMX ``creationdate``/``creationid``).  Not
+    # compared: the same text with the same props is the same unit whenever it was stamped.
+    creationdate: str = field(default="", compare=False)
+    creationid: str = field(default="", compare=False)
 
     def prop(self, name: str, default: str = "") -> str:
         """First value of prop ``name`` (props may repeat in TMX)."""

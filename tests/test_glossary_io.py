@@ -273,8 +273,9 @@ def test_tsv_round_trip_is_lossless(tmp_path_factory: pytest.TempPathFactory, te
 def test_tbx_export_is_tbx_basic(tmp_path: Path) -> None:
     from lxml import etree
 
-    root = etree.fromstring(tbx_bytes([T("itpp-full", "Program Kemitraan", "Individually Tailored Partnership Programme",
-                                         "Individually Tailored Partnership Program", "NATO spells Programme")]))
+    term = T("itpp-full", "Program Kemitraan", "Individually Tailored Partnership Programme",
+             "Individually Tailored Partnership Program", "NATO spells Programme")
+    root = etree.fromstring(tbx_bytes([term], forbidden_as_terms=True))
     assert root.tag == "martif" and root.get("type") == "TBX-Basic"
     entry = root.find("text/body/termEntry")
     assert entry.get("id") == "itpp-full"

@@ -31,9 +31,10 @@ def translate_file(
     on_segments: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     text: str | None = None,
+    langs: tuple[str, str] = ("id", "en"),
 ) -> FileReport:
     """Translate one article (``text`` if given, else read from ``path``) and
-    write ``out_dir/<stem>.tmx`` atomically."""
+    write ``out_dir/<stem>.tmx`` atomically, with the language codes ``langs``."""
     start = time.perf_counter()
     text = read_article(path) if text is None else text
     doc = path.stem
@@ -49,7 +50,7 @@ def translate_file(
     per_segment = [next(drafts) if s.translatable else None for s in kept]
     units = draft_units(doc, kept, per_segment, translator.model_name)
     out = out_dir / f"{doc}.tmx"
-    write_tmx(units, out)
+    write_tmx(units, out, *langs)
     hit: Counter[str] = Counter()
     missed: Counter[str] = Counter()
     for d in per_segment:
@@ -134,6 +135,7 @@ def run_batch(
     overwrite: bool = False,
     progress=None,
     on_error: Callable[[str], None] | None = None,
+    langs: tuple[str, str] = ("id", "en"),
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
 
@@ -153,6 +155,8 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)
     settings = batch_settings(translator, keep_boilerplate)
+    if langs != ("id", "en"):  # other codes make another TMX; the default keeps earlier fingerprints
+        settings["langs"] = list(langs)
     reports: list[FileReport] = []
     owners: dict[str, Path] = {}
     for path in files:
@@ -172,6 +176,7 @@ def run_batch(
                     on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
                     on_progress=progress.advance if progress else None,
                     text=text,
+                    langs=langs,
                 )
                 mark_done(out_dir, path.stem, key, report)
             report.path = str(path)

@@ -205,18 +205,25 @@ def glossary_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file ('-' for stdout).")],
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="tbx or csv (default: from --out).")] = None,
     glossary: GlossaryFile = DEFAULT_GLOSSARY,
+    tbx_version: Annotated[int, typer.Option("--tbx-version", min=2, max=3, help="TBX-Basic 2 (martif; OmegaT reads it) or 3 (ISO 30042:2019).")] = 2,
+    forbidden_as_terms: Annotated[bool, typer.Option("--forbidden-as-terms", help="Write forbidden forms as deprecated terms (CAT tools may offer them) instead of a note on the preferred term.")] = False,
 ) -> None:
     """Write the termbase as TBX-Basic or CSV."""
     from aligner.formats.files import atomic_write
     from aligner.glossary.document import GlossaryError
-    from aligner.glossary.exchange import csv_bytes, tbx_bytes
+    from aligner.glossary.exchange import csv_bytes, tbx_bytes, tbx_ids
 
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in ("tbx", "csv"):
         fail(f"unknown --format {fmt!r} (tbx or csv)")
     terms = _glossary_document(glossary).terms
+    if fmt == "tbx":
+        for old, new in tbx_ids(terms).items():
+            if old != new:
+                warn(f"warning: concept id {old!r} is not an XML name; written as {new!r} (rename it in {glossary})")
     try:
-        data = tbx_bytes(terms) if fmt == "tbx" else csv_bytes(terms)
+        data = (tbx_bytes(terms, version=tbx_version, forbidden_as_terms=forbidden_as_terms)
+                if fmt == "tbx" else csv_bytes(terms))
     except GlossaryError as exc:
         fail(f"{glossary}: {exc}", 1)
     if str(out) == "-":

@@ -18,10 +18,11 @@ class SegmentFormat(str, Enum):
 
 @app.command("segment")
 def segment_command(
-    paths: Annotated[list[Path], typer.Argument(help="UTF-8 .txt articles or directories of them.")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="UTF-8 .txt articles or directories of them.")] = None,
     format: Annotated[SegmentFormat, typer.Option("--format", help="text: one segment a line, a blank line between articles; jsonl: one object a segment.")] = SegmentFormat.text,
     lang: Annotated[str, typer.Option(help="Rule set: id (Indonesian) or en (English).")] = "id",
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s) added to the packaged ones (format: aligner/rules/common.txt).")] = None,
+    export_srx: Annotated[Optional[Path], typer.Option("--export-srx", help="Write the --lang rules as SRX 2.0 to this file (a .conf name: OmegaT 3's segmentation.conf) and exit.")] = None,
 ) -> None:
     """Split articles into segments (sentence, heading, meta, reference, boilerplate)."""
     import json
@@ -33,7 +34,18 @@ def segment_command(
         ruleset = Rules.load(lang, extra=rules or ())
     except RulesError as exc:
         fail(str(exc))
-    files = collect_inputs(paths)
+    if export_srx is not None:
+        from aligner.formats.files import atomic_write
+        from aligner.segment.srx import omegat_conf_bytes, srx_bytes
+
+        write = omegat_conf_bytes if export_srx.suffix.lower() == ".conf" else srx_bytes
+        try:
+            atomic_write(export_srx, write({lang: ruleset}))
+        except OSError as exc:
+            fail(f"{export_srx}: {exc.strerror or exc}")
+        typer.echo(f"wrote the {lang!r} segmentation rules to {export_srx}", err=True)
+        return
+    files = collect_inputs(paths or [])
     if not files:
         fail(no_inputs_message(paths))
     failed: list[Path] = []

@@ -26,6 +26,8 @@ def translate(
     ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
     threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
+    formats: Annotated[str, typer.Option("--format", help="tmx, or tmx,xliff to add <article>.xlf for CAT tools.")] = "tmx",
+    langs: Annotated[str, typer.Option("--langs", help="SOURCE,TARGET codes written in the files, e.g. id-ID,en-US.")] = "id,en",
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -39,6 +41,9 @@ def translate(
     from aligner.translate.model import ModelUnavailable
     from aligner.translate.translator import Translator
 
+    from aligner.cli.xliff import check_formats, parse_langs, write_xliff_outputs
+
+    outputs, codes = check_formats(formats), parse_langs(langs)
     termbase = load_glossary(glossary)
     files = collect_inputs(paths)
     if not files:
@@ -64,8 +69,10 @@ def translate(
             with Progress(len(files)) as progress:
                 reports = run_batch(
                     files, out, translator, keep_boilerplate, overwrite, progress,
-                    on_error=lambda msg: warn(f"error: {msg}"),
+                    on_error=lambda msg: warn(f"error: {msg}"), langs=codes,
                 )
+            if "xliff" in outputs:
+                write_xliff_outputs(reports, termbase, codes)
     except OutputBusy as exc:
         fail(str(exc))
     failed = sum(r.status == "failed" for r in reports)

@@ -28,14 +28,14 @@ from pathlib import Path
 from lxml import etree
 
 from aligner.formats.files import atomic_write
+from aligner.formats.xml import XML_LANG, element_lang, norm_lang, parse_xml
 from aligner.types import Unit
 from aligner.version import __version__
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 INLINE_TAGS = ("bpt", "ept", "ph", "it", "hi", "ut", "sub")
 _ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# Retired or alternative codes other tools still write.
-_LANG_ALIASES = {"in": "id", "ind": "id", "eng": "en"}
+# Who made a unit when nobody else is named: this tool (a draft, an alignment).
+CREATION_ID = "aligner"
 
 
 class TmxError(ValueError):
@@ -67,6 +67,20 @@ class _Cleaner:
         cleaned, count = xml_safe(text)
         self.removed += count
         return cleaned
+
+
+def unit_segtype(unit: Unit) -> str:
+    """The TMX ``segtype`` of a unit that is not one sentence, else ``""`` (the header's).
+
+    A reference line is written whole (``paragraph``), and so is an alignment
+    bead that joins several sentences on either side (``2-1``, ``1-2``...).
+    """
+    if unit.prop("x-kind") == "reference":
+        return "paragraph"
+    bead = unit.prop("x-bead")
+    if bead and any(part.strip() not in ("0", "1") for part in bead.split("-")):
+        return "paragraph"
+    return ""
 
 
 def _tuv(lang: str, text: str) -> etree._Element:
@@ -104,8 +118,17 @@ def tmx_bytes(
     for key, value in header_props:
         etree.SubElement(header, "prop", type=clean(key)).text = clean(value)
     body = etree.SubElement(root, "body")
+    created = header.get("creationdate")
     for n, unit in enumerate(units, 1):
-        attrs = {"tuid": clean(unit.tuid) or str(n)}
+        attrs = {
+            "tuid": clean(unit.tuid) or str(n),
+            # Every unit says when and by whom it was made: the file's date for a new one.
+            "creationdate": clean(unit.creationdate) or created,
+            "creationid": clean(unit.creationid) or CREATION_ID,
+        }
+        segtype = unit_segtype(unit)
+        if segtype:
+            attrs["segtype"] = segtype
         if unit.changedate:
             attrs["changedate"] = clean(unit.changedate)
         if unit.changeid:
@@ -136,23 +159,6 @@ def write_tmx(
 ) -> None:
     """Write ``units`` to ``path`` atomically as TMX 1.4b."""
     atomic_write(path, tmx_bytes(units, srclang, tgtlang, header_props=header_props))
-
-
-def _parser() -> etree.XMLParser:
-    # No DTD loading, no network, no entity expansion: a TMX file is data, never a fetch.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
-
-
-def norm_lang(code: str) -> str:
-    """Primary language subtag, lower case: ``ID`` / ``id-ID`` / ``id_ID`` -> ``id``."""
-    primary = re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower()
-    return _LANG_ALIASES.get(primary, primary)
-
-
-def _lang(el: etree._Element) -> str:
-    return norm_lang(el.get(XML_LANG) or el.get("lang") or "")
 
 
 def _text(el: etree._Element | None, stats: dict[str, int]) -> str:
@@ -191,7 +197,7 @@ def read_tmx(
     stats = {} if stats is None else stats
     src_code, tgt_code = norm_lang(srclang), norm_lang(tgtlang)
     try:
-        tree = etree.parse(str(path), _parser())
+        tree = parse_xml(path)
     except etree.XMLSyntaxError as exc:
         raise _fail(path, exc.lineno, exc.msg) from exc
     except OSError as exc:
@@ -206,7 +212,7 @@ def read_tmx(
     for tu in body.iter("tu"):
         texts: dict[str, str] = {}
         for tuv in tu.findall("tuv"):
-            lang = _lang(tuv)
+            lang = element_lang(tuv)
             if not lang:
                 raise _fail(path, tuv.sourceline, "<tuv> without lang or xml:lang")
             seg = tuv.find("seg")
@@ -227,6 +233,8 @@ def read_tmx(
                 notes=tuple(_text(n, {}) for n in tu.findall("note")),
                 tuid=tu.get("tuid", ""),
                 changedate=tu.get("changedate", ""),
+                creationdate=tu.get("creationdate", ""),
+                creationid=tu.get("creationid", ""),
                 changeid=tu.get("changeid", ""),
             )
         )
@@ -237,3 +245,24 @@ def read_tmx(
             stacklevel=2,
         )
     return units
+
+
+def tmx_langs(path: str | Path, srclang: str = "id") -> tuple[str, str]:
+    """The source and target codes of a TMX *as written there* (``id-ID``, ``en-US``), so a
+    rewrite keeps them: the header's ``srclang`` (``srclang`` when ``*all*``) and the first
+    other ``<tuv>`` language."""
+    try:
+        root = parse_xml(path).getroot()
+    except (etree.XMLSyntaxError, OSError):
+        return srclang, "en"
+    header = root.find("header")
+    src = header.get("srclang", "") if header is not None else ""
+    if not src or src == "*all*":
+        src = next((c for c in (_code(t) for t in root.iter("tuv")) if norm_lang(c) == norm_lang(srclang)), srclang)
+    tgt = next((c for c in (_code(t) for t in root.iter("tuv")) if c and norm_lang(c) != norm_lang(src)), "en")
+    return src, tgt
+
+
+def _code(el: etree._Element) -> str:
+    return el.get(XML_LANG) or el.get("lang") or ""
+

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from aligner.types import Draft, Segment, Unit
 
@@ -18,6 +20,14 @@ PROP_BEAD = "x-bead"  # alignment bead type (1-1, 2-1, ...)
 PROP_ALIGN_SCORE = "x-align-score"  # alignment confidence
 
 
+def model_label(model: str) -> str:
+    """What ``x-model`` says: a Hub id as given, a local model directory by its name only
+    (a TMX travels to other people; ``/home/ana/models/x`` says nothing to them but leaks)."""
+    if PurePath(model).is_absolute() or model.startswith((".", "~")) or "\\" in model:
+        return re.split(r"[\\/]", model.rstrip("\\/"))[-1] or model
+    return model
+
+
 def draft_units(doc: str, segments: Sequence[Segment], drafts: Sequence[Draft | None], model: str) -> list[Unit]:
     """One unit per segment; ``drafts[i]`` is None for segments not translated (boilerplate)."""
     units = []
@@ -27,7 +37,7 @@ def draft_units(doc: str, segments: Sequence[Segment], drafts: Sequence[Draft | 
         target = ""
         if draft is not None:
             target = draft.text
-            props.append(("x-model", model))
+            props.append(("x-model", model_label(model)))
             if draft.hits:
                 ids = list(dict.fromkeys(h.term.id for h in draft.hits))
                 props.append(("x-terms", " ".join(ids)))

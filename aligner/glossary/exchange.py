@@ -9,9 +9,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from aligner.formats.xml import XML_LANG, element_lang, ncname, parse_xml
 from aligner.glossary.document import (
     COLUMNS,
-    XML_LANG,
     GlossaryError,
     slug,
     split_forms,
@@ -31,46 +31,100 @@ def _local(el: etree._Element) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
-def _lang(el: etree._Element) -> str:
-    code = (el.get(XML_LANG) or el.get("lang") or "").split("-")[0].split("_")[0].lower()
-    return "id" if code == "in" else code  # "in" is the withdrawn ISO 639 code for Indonesian
-
-
 def _text(el: etree._Element) -> str:
     return re.sub(r"[\t\r\n]+", " ", "".join(el.itertext())).strip()
 
 
-def tbx_bytes(terms: list[Term], srclang: str = "id", tgtlang: str = "en") -> bytes:
-    """Serialise ``terms`` as a TBX-Basic (TBX v2, ``martif``) document.
+TBX3_NS = "urn:iso:std:iso:30042:ed-2"
+# A forbidden form written as a note on the preferred term (the default): CAT tools such as
+# OmegaT ignore ``deprecatedTerm-admn-sts`` and would offer the form as a translation.
+FORBIDDEN_NOTE = "Do not use: "
+# A concept id TBX cannot carry (not an XML name) travels in a note, so import restores it.
+ID_NOTE = "aligner id: "
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
-    Each concept is a ``termEntry`` whose ``id`` is the concept id, with a ``note``; the
-    source forms are admitted terms of the ``srclang`` langSet, the target the preferred
-    term and the forbidden forms deprecated terms of the ``tgtlang`` langSet.
+
+def forbidden_note(forms: tuple[str, ...]) -> str:
+    """The note that lists forbidden forms: ``Do not use: "Defense Minister", "Menhan"``."""
+    quoted = ('"' + f.replace("\\", "\\\\").replace('"', '\\"') + '"' for f in forms)
+    return FORBIDDEN_NOTE + ", ".join(quoted)
+
+
+def parse_forbidden_note(text: str) -> tuple[str, ...] | None:
+    """The forms of a :func:`forbidden_note`, or None for any other note."""
+    if not text.startswith(FORBIDDEN_NOTE):
+        return None
+    forms = tuple(re.sub(r"\\(.)", r"\1", m.group(1)) for m in _QUOTED.finditer(text))
+    return forms or None
+
+
+def tbx_ids(terms: list[Term]) -> dict[str, str]:
+    """Concept id -> the id written in TBX: an XML name, unique (``2023-summit`` -> ``c-2023-summit``)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for term in terms:
+        written = unique_id(ncname(term.id), taken)
+        taken.add(written)
+        out.setdefault(term.id, written)
+    return out
+
+
+def tbx_bytes(
+    terms: list[Term],
+    srclang: str = "id",
+    tgtlang: str = "en",
+    version: int = 2,
+    forbidden_as_terms: bool = False,
+) -> bytes:
+    """Serialise ``terms`` as TBX-Basic: v2 (``martif``, what OmegaT reads) or v3 (ISO 30042:2019).
+
+    Each concept is an entry whose ``id`` is the concept id made an XML name
+    (:func:`tbx_ids`), with its note; the source forms are admitted terms of
+    the ``srclang`` language, the target the preferred term of ``tgtlang``.
+    Forbidden forms are a note on the preferred term (:func:`forbidden_note`),
+    or deprecated terms with ``forbidden_as_terms``.
     """
-    root = etree.Element("martif", {"type": "TBX-Basic", XML_LANG: tgtlang})
-    header = etree.SubElement(root, "martifHeader")
-    desc = etree.SubElement(etree.SubElement(header, "fileDesc"), "sourceDesc")
-    etree.SubElement(desc, "p").text = "aligner glossary export"
-    etree.SubElement(etree.SubElement(header, "encodingDesc"), "p", type="XCSURI").text = "TBXBasicXCSV02.xcs"
-    body = etree.SubElement(etree.SubElement(root, "text"), "body")
+    if version not in (2, 3):
+        raise GlossaryError(f"unknown TBX version {version} (2 or 3)")
+    v3 = version == 3
+    ns = f"{{{TBX3_NS}}}" if v3 else ""
+    entry_tag, lang_tag, term_tag = ("conceptEntry", "langSec", "termSec") if v3 else ("termEntry", "langSet", "tig")
+    if v3:
+        root = etree.Element(f"{ns}tbx", {"style": "dca", "type": "TBX-Basic", XML_LANG: tgtlang}, nsmap={None: TBX3_NS})
+        header = etree.SubElement(root, f"{ns}tbxHeader")
+    else:
+        root = etree.Element("martif", {"type": "TBX-Basic", XML_LANG: tgtlang})
+        header = etree.SubElement(root, "martifHeader")
+    desc = etree.SubElement(etree.SubElement(header, f"{ns}fileDesc"), f"{ns}sourceDesc")
+    etree.SubElement(desc, f"{ns}p").text = "aligner glossary export"
+    if not v3:
+        etree.SubElement(etree.SubElement(header, "encodingDesc"), "p", type="XCSURI").text = "TBXBasicXCSV02.xcs"
+    body = etree.SubElement(etree.SubElement(root, f"{ns}text"), f"{ns}body")
 
-    def tig(parent: etree._Element, form: str, status: str) -> None:
-        el = etree.SubElement(parent, "tig")
-        etree.SubElement(el, "term").text = form
-        etree.SubElement(el, "termNote", type="administrativeStatus").text = f"{status}-admn-sts"
+    def add_term(parent: etree._Element, form: str, status: str, note: str = "") -> None:
+        el = etree.SubElement(parent, f"{ns}{term_tag}")
+        etree.SubElement(el, f"{ns}term").text = form
+        etree.SubElement(el, f"{ns}termNote", type="administrativeStatus").text = f"{status}-admn-sts"
+        if note:
+            etree.SubElement(el, f"{ns}note").text = note
 
+    ids = tbx_ids(terms)
     try:
         for term in terms:
-            entry = etree.SubElement(body, "termEntry", id=term.id)
+            entry = etree.SubElement(body, f"{ns}{entry_tag}", id=ids[term.id])
+            if ids[term.id] != term.id:
+                etree.SubElement(entry, f"{ns}note").text = ID_NOTE + term.id
             if term.note:
-                etree.SubElement(entry, "note").text = term.note
-            source = etree.SubElement(entry, "langSet", {XML_LANG: srclang})
+                etree.SubElement(entry, f"{ns}note").text = term.note
+            source = etree.SubElement(entry, f"{ns}{lang_tag}", {XML_LANG: srclang})
             for form in term.sources:
-                tig(source, form, "admittedTerm")
-            target = etree.SubElement(entry, "langSet", {XML_LANG: tgtlang})
-            tig(target, term.target, "preferredTerm")
-            for form in term.forbidden:
-                tig(target, form, "deprecatedTerm")
+                add_term(source, form, "admittedTerm")
+            target = etree.SubElement(entry, f"{ns}{lang_tag}", {XML_LANG: tgtlang})
+            as_note = forbidden_note(term.forbidden) if term.forbidden and not forbidden_as_terms else ""
+            add_term(target, term.target, "preferredTerm", as_note)
+            if forbidden_as_terms:
+                for form in term.forbidden:
+                    add_term(target, form, "deprecatedTerm")
     except ValueError as exc:  # lxml refuses characters XML cannot hold
         raise GlossaryError(f"concept {term.id!r} cannot be written as TBX: {exc}") from None
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -86,12 +140,12 @@ def _status(container: etree._Element) -> str:
 def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tuple[list[Term], list[str]]:
     """Concepts of a TBX file (TBX-Basic v2 ``martif``/``termEntry``/``tig``/``ntig``, or
     TBX v3 ``conceptEntry``/``langSec``/``termSec``) and warnings about what was dropped.
+    Forbidden forms are read from deprecated terms and from our "Do not use" notes.
 
     External entities and DTDs are never fetched or resolved.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False)
     try:
-        tree = etree.parse(str(path), parser)
+        tree = parse_xml(path)
     except etree.XMLSyntaxError as exc:
         raise GlossaryError(f"{path}:{exc.lineno}: {exc.msg}") from None
     except OSError as exc:
@@ -106,10 +160,19 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
         target, preferred_seen = "", False
         others: list[str] = []
         forbidden: list[str] = []
-        notes = [_text(n) for n in entry.iter() if _local(n) == "note" and _text(n)]
+        notes: list[str] = []
+        original_id = ""
+        for n in (n for n in entry.iter() if _local(n) == "note" and _text(n)):
+            listed = parse_forbidden_note(_text(n))
+            if n.getparent() is entry and _text(n).startswith(ID_NOTE) and not original_id:
+                original_id = _text(n)[len(ID_NOTE):]
+            elif listed is None:
+                notes.append(_text(n))
+            else:
+                forbidden.extend(listed)
         definitions = [_text(d) for d in entry.iter() if _local(d) == "descrip" and _text(d)]
         for lang_set in (el for el in entry if _local(el) in ("langSet", "langSec")):
-            lang = _lang(lang_set)
+            lang = element_lang(lang_set)
             for container in (el for el in lang_set.iter() if _local(el) in ("tig", "ntig", "termSec")):
                 form_el = next((el for el in container.iter() if _local(el) == "term"), None)
                 form = _text(form_el) if form_el is not None else ""
@@ -138,12 +201,12 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
             continue
         for form in others:
             warnings.append(f"{where}: extra {tgtlang!r} term {form!r} dropped (one target per concept)")
-        term_id = (entry.get("id") or entry.get("{http://www.w3.org/XML/1998/namespace}id") or "").strip()
+        term_id = original_id or (entry.get("id") or entry.get("{http://www.w3.org/XML/1998/namespace}id") or "").strip()
         if not term_id or term_id in taken or not usable_id(term_id) or re.search(r"[\t\r\n]", term_id):
             term_id = unique_id(slug(target), taken)
         taken.add(term_id)
         note = "; ".join(notes or definitions)
-        terms.append(Term(term_id, tuple(sources), target, tuple(forbidden), note))
+        terms.append(Term(term_id, tuple(sources), target, tuple(dict.fromkeys(forbidden)), note))
     return terms, warnings
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from aligner.formats.xml import is_ncname, ncname
 from aligner.glossary.document import Document, Problem, Row
 from aligner.text import is_acronym, occurs
 
@@ -26,7 +27,8 @@ def _same_trigger(a: str, b: str) -> bool:
 
 def check(doc: Document) -> list[Problem]:
     """Everything wrong with a termbase: malformed rows, duplicate ids and source forms,
-    conflicting targets, empty fields and forbidden forms the target itself would trip.
+    conflicting targets, empty fields, forbidden forms the target itself would trip and
+    ids that are not XML names (TBX needs them).
 
     Errors make the termbase unusable or ambiguous; warnings are worth a look.
     """
@@ -40,6 +42,9 @@ def check(doc: Document) -> list[Problem]:
     first_id: dict[str, Row] = {}
     for row in rows:
         term = row.term
+        if not is_ncname(term.id):
+            report("warning", f"concept {term.id!r}: id is not an XML name, so TBX cannot carry it; "
+                   f"rename it to {ncname(term.id)!r}", row)
         if term.id in first_id:
             report("error", f"duplicate concept id {term.id!r} (first at line {first_id[term.id].line})", row)
         else:

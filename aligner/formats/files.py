@@ -123,7 +123,8 @@ def glob_escape(name: str) -> str:
 
 def backup_numbered(path: str | Path, keep: int = DEFAULT_BACKUPS) -> Path | None:
     """Copy ``path`` to the next ``FILE.~N~`` (as ``cp --backup=numbered`` names them) and
-    delete all but the newest ``keep`` backups.  None when ``path`` does not exist.
+    delete all but the newest ``keep`` backups.  None when ``path`` does not exist;
+    the newest backup when it already holds the same bytes (no duplicate is made).
 
     Backups sit beside the name given (a symlink's name), holding the content of
     the file it points to, so they are found where the person looks.
@@ -134,6 +135,8 @@ def backup_numbered(path: str | Path, keep: int = DEFAULT_BACKUPS) -> Path | Non
     except FileNotFoundError:
         return None
     existing = numbered_backups(path)
+    if existing and existing[-1][1].read_bytes() == data:
+        return existing[-1][1]  # the newest backup already holds this version
     number = existing[-1][0] + 1 if existing else 1
     target = path.with_name(f"{path.name}.~{number}~")
     atomic_write(target, data)

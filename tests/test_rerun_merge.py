@@ -152,3 +152,17 @@ def test_merge_article_units_and_touch_rules(tmp_path: Path):
     counts = merge_article(out, [draft("a", "new"), draft("a", "new"), draft("c", "C")])
     assert counts == {"kept": 1, "redrafted": 1, "new": 1, "orphaned": 0, "dropped_drafts": 1, "discarded": 0}
     assert [(u.source, u.target) for u in read_tmx(out)] == [("a", "A"), ("a", "new"), ("c", "C")]
+
+
+def test_cli_discard_reviewed_says_so(tmp_path: Path, tiny_model_dir: Path, plain, cli):
+    src = write_articles(tmp_path / "in", {"a1": ARTICLES["a1"]})
+    out = tmp_path / "out"
+    run_batch([src / "a1.txt"], out, plain)  # in-process: one CLI start is slow enough
+    approve(out / "a1.tmx", "Tentara datang.", "The army arrived.")
+    reviewed = (out / "a1.tmx").read_bytes()
+    result = cli("translate", str(src), "--out", str(out), "--model", str(tiny_model_dir), "--beam", "1",
+                 "--backend", "torch", "--no-cache", "--overwrite", "--discard-reviewed")
+    assert result.returncode == 0, result.stderr
+    assert "0 reviewed unit(s) kept" in result.stderr and "1 discarded (see the backups)" in result.stderr
+    assert read_tmx(out / "a1.tmx")[0].prop("x-status") == "draft"
+    assert numbered_backups(out / "a1.tmx")[-1][1].read_bytes() == reviewed

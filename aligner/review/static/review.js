@@ -319,7 +319,11 @@ async function save() {
     const data = await res.json();
     if (res.ok) {
       const conflicts = new Map(data.conflicts.map((c) => [c.key, c]));
-      for (const key of [...state.edits.keys()]) if (!conflicts.has(key)) state.edits.delete(key);
+      // Forget the edits this save wrote; one changed while the request was under way stays.
+      for (const sent of edits) {
+        const e = state.edits.get(sent.key);
+        if (e && !conflicts.has(sent.key) && e.target === sent.target && e.status === sent.status) state.edits.delete(sent.key);
+      }
       state.conflicts = conflicts;
       accept(data);
       const saved = `Saved ${data.saved} unit${data.saved === 1 ? "" : "s"} to ${data.file}` +

@@ -199,3 +199,37 @@ def test_edit_survives_a_filter_click_and_keep_the_disk_version(browser, served)
     assert page.locator('tr[data-index="1"] .status').inner_text() == "approved"
     assert read_tmx(path)[1].prop("x-status") == "approved" and read_tmx(path)[1].target == changed[1].target
     assert errors == []
+
+
+def test_inline_codes_are_tokens_in_the_editor_and_kept_in_the_file(browser, tmp_path: Path):
+    from tests.test_review_lossless import OMEGAT
+
+    path = tmp_path / "omegat.tmx"
+    path.write_text(OMEGAT, encoding="utf-8")
+    server = ReviewServer(ReviewSession(path, user="e2e"), port=0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server.url)
+        page.wait_for_selector("tbody tr[data-index]")
+        cell = page.locator('tr[data-index="1"] td.tgt')
+        assert cell.locator("span.code").count() == 3  # shown as protected tokens, not as text
+        assert page.locator('tr[data-index="2"] .status').inner_text() == "translated"  # another tool's status
+        cell.dblclick()
+        assert page.locator("textarea.editor").input_value() == "Click ⟦1⟧Save⟦2⟧ now.⟦3⟧"
+        page.keyboard.press("Control+A")
+        page.keyboard.type("⟦3⟧Now click ⟦1⟧Save⟦2⟧.")
+        page.keyboard.press("Enter")
+        assert cell.locator("span.code").count() == 3
+        page.keyboard.press("a")
+        page.keyboard.press("Control+s")
+        expect(page.locator("#message")).to_have_text(re.compile(r"^Saved 1 unit"))
+        text = path.read_text(encoding="utf-8")
+        assert '<seg><ph x="2">&lt;br/&gt;</ph>Now click <bpt i="1">&lt;b&gt;</bpt>Save<ept i="1">&lt;/b&gt;</ept>.</seg>' in text
+        assert errors == []
+    finally:
+        server.shutdown()
+        server.server_close()

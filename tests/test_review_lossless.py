@@ -14,7 +14,7 @@ from lxml import etree
 
 from aligner.formats.files import backup_numbered, numbered_backups
 from aligner.formats.tmx import XML_LANG
-from aligner.formats.tmxdoc import TmxDocument
+from aligner.formats.tmxdoc import TmxDocument, find_tuv
 from aligner.review.server import ReviewServer
 from aligner.review.session import EditError, ReviewSession
 from tests.test_review_server import edit, get_json, request
@@ -112,8 +112,9 @@ def test_omegat_tmx_save_changes_only_the_edits(omegat: Path):
     assert [r["source"] for r in rows] == ["Menteri Pertahanan bertemu.", "Klik <b>Simpan</b> sekarang.",
                                            "Kapal itu besar.", "Belum diterjemahkan."]
     assert [r["status"] for r in rows] == ["draft", "draft", "translated", "draft"]
-    assert rows[1]["locked"] and [p.get("code") for p in rows[1]["target_parts"]] == [None, "bpt", None, "ept", None, "ph"]
-    assert not rows[0]["locked"] and rows[0]["target_parts"] is None
+    assert [p.get("code") for p in rows[1]["target_parts"]] == [None, "bpt", None, "ept", None, "ph"]
+    assert rows[1]["target_tokens"] == "Click ⟦1⟧Save⟦2⟧ now.⟦3⟧" and not rows[1]["locked"]
+    assert rows[0]["target_parts"] is None and rows[0]["target_tokens"] is None
 
     result = session.save([
         edit(rows[0], "The Defence Minister met.", "approved"),
@@ -143,13 +144,34 @@ def test_omegat_tmx_save_changes_only_the_edits(omegat: Path):
     assert (omegat.parent / "omegat.tmx.~1~").read_bytes() == before
 
 
-def test_a_text_edit_that_would_flatten_inline_codes_is_refused(omegat: Path):
+def test_inline_codes_are_edited_as_tokens_and_kept(omegat: Path):
     before = omegat.read_bytes()
     session = ReviewSession(omegat)
     rows = session.state()["units"]
-    with pytest.raises(EditError, match="inline codes"):
-        session.save([edit(rows[0], "Fine.", "approved"), edit(rows[1], "Click Save now.", "approved")])
-    assert omegat.read_bytes() == before  # nothing of the request was written
+    # a plain-text edit would lose the codes: refused, and nothing of the request is written
+    for text in ("Click Save now.", "Click ⟦1⟧Save now.⟦3⟧", "Click ⟦1⟧⟦1⟧Save⟦2⟧ now.⟦3⟧"):
+        with pytest.raises(EditError, match="keep each token"):
+            session.save([edit(rows[0], "Fine.", "approved"), edit(rows[1], text, "approved")])
+        assert omegat.read_bytes() == before
+    # tokens moved with the sentence: the codes themselves come back as they were
+    checked = session.check(None, "⟦3⟧Now click ⟦1⟧Save⟦2⟧.", key=rows[1]["key"])
+    assert checked["target"] == "<br/>Now click <b>Save</b>."
+    assert session.save([edit(rows[1], "⟦3⟧Now click ⟦1⟧Save⟦2⟧.", "approved")])["saved"] == 1
+    after = omegat.read_bytes()
+    assert ('<seg><ph x="2">&lt;br/&gt;</ph>Now click <bpt i="1">&lt;b&gt;</bpt>Save<ept i="1">&lt;/b&gt;</ept>.</seg>'
+            in after.decode())
+    assert session.state()["units"][1]["target_tokens"] == "⟦1⟧Now click ⟦2⟧Save⟦3⟧."  # numbered in order again
+
+
+def test_text_that_looks_like_tokens_locks_the_segment(tmp_path: Path):
+    path = tmp_path / "odd.tmx"
+    path.write_text(OMEGAT.replace("Save<ept", "Save ⟦9⟧<ept"), encoding="utf-8")
+    session = ReviewSession(path)
+    row = session.state()["units"][1]
+    assert row["target_tokens"] is None and "CAT tool" in row["locked"]
+    with pytest.raises(EditError, match="CAT tool"):
+        session.save([edit(row, "Anything.", "approved")])
+    assert session.save([edit(row, status="approved")])["saved"] == 1  # approving is fine
 
 
 def test_units_without_tuids_are_matched_by_source_not_position(omegat: Path):
@@ -305,22 +327,49 @@ def test_save_then_read_yields_exactly_the_edits(tmp_path_factory, data: bytes, 
     position = {e.key: n for n, e in enumerate(entries)}
     edits, expected = [], {}
     for row in choices.draw(st.lists(st.sampled_from(rows), unique_by=lambda r: r["key"]) if rows else st.just([])):
-        target = row["target"] if row["locked"] else choices.draw(TEXT)
+        plain = row["target"]
+        if row["locked"]:
+            target = row["target"]  # text edits are refused there (tested above); status edits are fine
+        elif row["target_tokens"] is not None:
+            # the codes as tokens, in any order, with any text around them
+            codes = [p["text"] for p in row["target_parts"] if "code" in p]
+            order = choices.draw(st.permutations(range(1, len(codes) + 1)))
+            texts = [choices.draw(TEXT.filter(lambda t: "⟦" not in t and "⟧" not in t)) for _ in range(len(codes) + 1)]
+            target = texts[0] + "".join(f"⟦{k}⟧{t}" for k, t in zip(order, texts[1:]))
+            plain = texts[0] + "".join(codes[k - 1] + t for k, t in zip(order, texts[1:]))
+        else:
+            target = plain = choices.draw(TEXT)
         status = choices.draw(st.sampled_from(["draft", "approved", "rejected", "translated", row["status"]]))
         edits.append(edit(row, target, status))
-        expected[row["key"]] = (target, status, row)
+        expected[row["key"]] = (target, status, row, plain)
     result = session.save(edits)
     assert result["conflicts"] == []
     after = path.read_bytes()
-    changed = {k for k, (t, s, row) in expected.items() if (t, s) != (row["target"], row["status"])}
+    changed = {k for k, (t, s, row, _) in expected.items()
+               if t not in (row["target"], row["target_tokens"]) or s != row["status"]}
     assert result["saved"] == len(changed)
     if not changed:
         assert after == data  # nothing to do: the file is not even rewritten
         return
     touched = {position[k] for k in changed}
     assert canonical_outside(data, touched) == canonical_outside(after, touched)
-    for entry in TmxDocument.parse(after).units():
+    old_codes = {e.key: _codes_of(data_doc, e) for data_doc in [TmxDocument.parse(data)] for e in data_doc.units()}
+    after_doc = TmxDocument.parse(after)
+    for entry in after_doc.units():
         if entry.key in changed:
-            target, status, _ = expected[entry.key]
-            assert entry.unit.target == target and (entry.unit.prop("x-status") or "draft") == status
+            _, status, _, plain = expected[entry.key]
+            assert entry.unit.target == plain and (entry.unit.prop("x-status") or "draft") == status
             assert entry.unit.changeid == "prop"
+            assert _codes_of(after_doc, entry) == old_codes[entry.key]  # every inline code kept as it was
+
+
+def _codes_of(doc: TmxDocument, entry) -> list[bytes]:
+    """Canonical XML of the inline codes of the entry's English segment, in any order."""
+    tuv = find_tuv(entry.element, "en")
+    seg = tuv.find("seg") if tuv is not None else None
+    codes = []
+    for child in (seg if seg is not None else []):
+        if isinstance(child.tag, str):
+            copy = etree.fromstring(etree.tostring(child, with_tail=False))
+            codes.append(etree.tostring(copy, method="c14n2"))
+    return sorted(codes)

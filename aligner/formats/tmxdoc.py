@@ -15,6 +15,8 @@ positions do not.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, xml_safe
 from aligner.types import Unit
 
 STATUS_PROP = "x-status"
+# How an inline code shows in editable text: a protected token numbered in document order.
+TOKEN = re.compile("\u27e6([0-9]+)\u27e7")
+TOKEN_CHARS = ("\u27e6", "\u27e7")
 
 
 class InlineCodes(ValueError):
@@ -59,6 +64,43 @@ def seg_parts(seg: etree._Element | None) -> list[dict[str, str]]:
             parts.append({"code": child.tag, "text": "".join(child.itertext())})
         parts.append({"text": child.tail or ""})
     return [p for p in parts if p["text"] or "code" in p]
+
+
+def _codes(seg: etree._Element) -> list[etree._Element]:
+    return [child for child in seg if isinstance(child.tag, str)]
+
+
+def seg_tokens(seg: etree._Element | None) -> str | None:
+    """``seg`` as editable text, each inline code a token ``⟦n⟧`` (1-based, in order).
+
+    None when its text already holds a token bracket, so tokens could not be told from text.
+    """
+    if seg is None:
+        return ""
+    runs = [seg.text or ""] + [child.tail or "" for child in seg]
+    if any(c in run for run in runs for c in TOKEN_CHARS) or any(
+        c in "".join(child.itertext()) for child in _codes(seg) for c in TOKEN_CHARS
+    ):
+        return None
+    out = [seg.text or ""]
+    n = 0
+    for child in seg:
+        if isinstance(child.tag, str):
+            n += 1
+            out.append(f"\u27e6{n}\u27e7")
+        out.append(child.tail or "")
+    return "".join(out)
+
+
+def detokenize(seg: etree._Element | None, text: str) -> str:
+    """``text`` (with ``⟦n⟧`` tokens of ``seg``'s codes) as plain text: each token its code's text."""
+    codes = _codes(seg) if seg is not None else []
+
+    def code_text(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return "".join(codes[n - 1].itertext()) if 0 < n <= len(codes) else m.group(0)
+
+    return TOKEN.sub(code_text, text)
 
 
 def tuv_lang(tuv: etree._Element) -> str:
@@ -180,9 +222,13 @@ class TmxDocument:
     # -- edits ------------------------------------------------------------
 
     def set_target(self, tu: etree._Element, text: str) -> None:
-        """Replace the target segment's text; :class:`InlineCodes` if it holds inline codes.
+        """Replace the target segment's text.
 
-        A unit with no target side gets a new ``<tuv>`` after its last one.
+        Where the segment holds inline codes, ``text`` is in the form of
+        :func:`seg_tokens`: each code's token ``⟦n⟧`` must be there exactly once
+        (moved as the sentence needs) and the code itself is kept as it was;
+        :class:`InlineCodes` otherwise.  A unit with no target side gets a new
+        ``<tuv>`` after its last one.
         """
         text, _ = xml_safe(text)
         tuv = find_tuv(tu, self.tgtlang)
@@ -195,14 +241,36 @@ class TmxDocument:
         if seg is None:
             seg = etree.SubElement(tuv, "seg")
         if has_inline(seg):
-            tags = sorted({c.tag for c in seg if isinstance(c.tag, str)})
-            raise InlineCodes(
-                "its English has inline codes (" + ", ".join(f"<{t}>" for t in tags) + ") that a plain-text "
-                "edit would flatten; edit it in a CAT tool (approving or rejecting it is fine)"
-            )
+            self._set_tokens(seg, text)
+            return
         for comment in list(seg):
             seg.remove(comment)  # only comments or PIs are left; the new text replaces them too
         seg.text = text
+
+    @staticmethod
+    def _set_tokens(seg: etree._Element, text: str) -> None:
+        codes = _codes(seg)
+        tags = ", ".join(f"<{t}>" for t in sorted({c.tag for c in codes}))
+        if seg_tokens(seg) is None:
+            raise InlineCodes(
+                f"its English has inline codes ({tags}) and text that looks like their tokens; "
+                "edit it in a CAT tool (approving or rejecting it is fine)"
+            )
+        found = [int(n) for n in TOKEN.findall(text)]
+        if sorted(found) != list(range(1, len(codes) + 1)):
+            raise InlineCodes(
+                f"its English has {len(codes)} inline code(s) ({tags}); keep each token "
+                + " ".join(f"\u27e6{n}\u27e7" for n in range(1, len(codes) + 1))
+                + " exactly once (move them if the sentence needs it)"
+            )
+        pieces = TOKEN.split(text)  # text, n, text, n, ..., text
+        for child in list(seg):
+            seg.remove(child)
+        seg.text = pieces[0]
+        for n, tail in zip(pieces[1::2], pieces[2::2]):
+            code = copy.deepcopy(codes[int(n) - 1])
+            code.tail = tail or None
+            seg.append(code)
 
     def set_status(self, tu: etree._Element, status: str) -> None:
         """Set the ``x-status`` prop, adding one after the unit's notes and props if it has none."""

@@ -29,7 +29,16 @@ from typing import Any
 
 from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
 from aligner.formats.tmx import tmx_date
-from aligner.formats.tmxdoc import DocUnit, InlineCodes, TmxDocument, find_tuv, has_inline, seg_parts
+from aligner.formats.tmxdoc import (
+    DocUnit,
+    InlineCodes,
+    TmxDocument,
+    detokenize,
+    find_tuv,
+    has_inline,
+    seg_parts,
+    seg_tokens,
+)
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
 from aligner.types import Unit
@@ -142,10 +151,8 @@ class ReviewSession:
                             })
         target_terms.sort(key=lambda t: t["start"])
         issues = check_unit(unit, self.termbase, self._norms.get(unit.prop("x-doc")))
-        tgt = find_tuv(entry.element, self.doc.tgtlang) if self.doc else None
-        tgt_seg = tgt.find("seg") if tgt is not None else None
-        src = find_tuv(entry.element, self.doc.srclang) if self.doc else None
-        src_seg = src.find("seg") if src is not None else None
+        src_seg, tgt_seg = self._segs(entry)
+        tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
             "index": index,
             "key": entry.key,
@@ -158,15 +165,25 @@ class ReviewSession:
             "changedate": unit.changedate,
             "changeid": unit.changeid,
             "notes": list(unit.notes),
-            # Inline codes are shown as protected tokens; a target with codes is not editable as text.
+            # Inline codes are shown as protected tokens; an English with codes is edited with
+            # their tokens (target_tokens), which the save puts back as the codes they stand for.
             "source_parts": seg_parts(src_seg) if has_inline(src_seg) else None,
             "target_parts": seg_parts(tgt_seg) if has_inline(tgt_seg) else None,
-            "locked": "text has inline codes; approve or reject it here, edit its text in a CAT tool"
-            if has_inline(tgt_seg) else "",
+            "target_tokens": tokens,
+            "locked": "its English has inline codes and text that looks like their tokens; approve or reject "
+            "it here, edit its text in a CAT tool" if has_inline(tgt_seg) and tokens is None else "",
             "issues": [{"check": i.check, "severity": i.severity, "message": i.message} for i in issues],
             "source_terms": source_terms,
             "target_terms": target_terms,
         }
+
+    def _segs(self, entry: DocUnit, doc: TmxDocument | None = None) -> tuple[Any, Any]:
+        """The source and target ``<seg>`` elements of ``entry`` (None where missing)."""
+        doc = doc or self.doc
+        assert doc is not None
+        src = find_tuv(entry.element, doc.srclang)
+        tgt = find_tuv(entry.element, doc.tgtlang)
+        return (src.find("seg") if src is not None else None, tgt.find("seg") if tgt is not None else None)
 
     def _refresh(self) -> None:
         if self.digest(real_path(self.path).read_bytes()) != self.version:
@@ -200,6 +217,9 @@ class ReviewSession:
             if not isinstance(target, str):
                 raise EditError("target must be a string")
             assert entry.unit is not None
+            _, tgt_seg = self._segs(entry)
+            if has_inline(tgt_seg):
+                target = detokenize(tgt_seg, target)  # QA reads the text the codes stand for
             return self._unit_json(n, entry, replace(entry.unit, target=target))
 
     @staticmethod
@@ -221,12 +241,14 @@ class ReviewSession:
         """Merge ``edits`` into the file as it is on disk now; return the new state and conflicts.
 
         Each edit is ``{"key", "base": {"source", "target", "status"}, "target", "status"}``,
-        ``base`` being the unit as the page loaded it.  An edit is applied when the
-        unit on disk still equals its base; when it already equals the edit it is
-        a no-op; otherwise (someone else changed it, or it is gone) it is left out
-        and listed in ``conflicts`` with both sides.  A malformed edit, or a text
-        edit that would flatten inline codes, raises :class:`EditError` and nothing
-        is written.  ``version`` is accepted for older pages and not needed.
+        ``base`` being the unit as the page loaded it; for an English with inline
+        codes ``target`` carries their tokens (``target_tokens`` of its row).  An
+        edit is applied when the unit on disk still equals its base; when it
+        already equals the edit it is a no-op; otherwise (someone else changed it,
+        or it is gone) it is left out and listed in ``conflicts`` with both sides.
+        A malformed edit, or a text edit that would lose inline codes, raises
+        :class:`EditError` and nothing is written.  ``version`` is accepted for
+        older pages and not needed.
         """
         if not isinstance(edits, list):
             raise EditError("edits must be a list")
@@ -241,7 +263,14 @@ class ReviewSession:
             for key, base, target, status in checked:
                 entry = by_key.get(key)
                 disk = entry.unit if entry else None
-                if disk is not None and (disk.target, status_of(disk)) == (target, status):
+                editable = disk.target if disk else ""
+                if entry is not None:
+                    _, tgt_seg = self._segs(entry, doc)
+                    if has_inline(tgt_seg):
+                        editable = seg_tokens(tgt_seg) or disk.target  # the form the page edits
+                # The plain text of a segment with codes stands for it unchanged (never a flattening).
+                same_target = disk is not None and target in (editable, disk.target)
+                if same_target and status == status_of(disk):
                     continue  # already so on disk (nothing to do, nothing to undo)
                 if disk is None or (disk.source, disk.target, status_of(disk)) != (
                     base["source"], base["target"], base["status"]
@@ -251,7 +280,7 @@ class ReviewSession:
                     continue
                 assert entry is not None
                 try:
-                    if target != disk.target:
+                    if not same_target:
                         doc.set_target(entry.element, target)
                 except InlineCodes as exc:
                     raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None

@@ -45,9 +45,12 @@ function statusBadge(status) {
   return el("span", { class: "status " + (["draft", "approved", "rejected"].includes(status) ? status : "other"), text: status });
 }
 
+// The English as the editor holds it: with inline codes, each code is a token ⟦n⟧.
+function editable(u) { return u.target_tokens ?? u.target; }
+
 function current(u) {
   const e = state.edits.get(u.key);
-  return { target: e ? e.target : u.target, status: e ? e.status : u.status };
+  return { target: e ? e.target : editable(u), status: e ? e.status : u.status };
 }
 
 function row(u) { return state.live.get(u.key) || u; }
@@ -55,12 +58,26 @@ function row(u) { return state.live.get(u.key) || u; }
 function unitAt(index) { return index === null ? null : state.units[index] || null; }
 
 // A segment with inline codes: text runs, and each code as a protected token.
+function codeToken(p, n) {
+  return el("span", { class: "code", title: `<${p.code}> ${p.text}`, text: `⟦${n}⟧ ${p.code}` });
+}
+
 function withCodes(parts) {
   const frag = document.createDocumentFragment();
-  for (const p of parts) {
-    if (p.code) frag.append(el("span", { class: "code", title: `<${p.code}> ${p.text}`, text: `‹${p.code}›` }));
-    else frag.append(p.text);
-  }
+  let n = 0;
+  for (const p of parts) frag.append(p.code ? codeToken(p, ++n) : p.text);
+  return frag;
+}
+
+// Editor text with ⟦n⟧ tokens shown as the codes they stand for.
+function withTokens(text, parts) {
+  const codes = parts.filter((p) => p.code);
+  const frag = document.createDocumentFragment();
+  const pieces = text.split(/⟦([0-9]+)⟧/);
+  pieces.forEach((piece, i) => {
+    if (i % 2 === 0) frag.append(piece);
+    else frag.append(codes[Number(piece) - 1] ? codeToken(codes[Number(piece) - 1], piece) : `⟦${piece}⟧`);
+  });
   return frag;
 }
 
@@ -95,7 +112,11 @@ function targetCell(u) {
     td.append(ta);
     return td;
   }
-  if (u.target_parts && cur.target === u.target) { td.append(withCodes(u.target_parts)); td.title = u.locked; return td; }
+  if (u.target_parts) {
+    td.append(u.target_tokens !== null ? withTokens(cur.target, u.target_parts) : withCodes(u.target_parts));
+    if (u.locked) td.title = u.locked;
+    return td;
+  }
   const r = row(u);
   const spans = r.target === cur.target ? r.target_terms : [];
   td.append(highlighted(cur.target, spans, (s) =>
@@ -253,7 +274,7 @@ function baseOf(u) { return { source: u.source, target: u.target, status: u.stat
 
 function setEdit(u, target, status) {
   const old = state.edits.get(u.key);
-  if (target === u.target && status === u.status && !state.conflicts.has(u.key)) state.edits.delete(u.key);
+  if (target === editable(u) && status === u.status && !state.conflicts.has(u.key)) state.edits.delete(u.key);
   // The base stays the unit as it was when the edit began, whatever was loaded since.
   else state.edits.set(u.key, { target, status, base: old ? old.base : baseOf(u) });
 }
@@ -266,6 +287,7 @@ function startEdit(index = state.selected) {
   state.editText = current(u).target;
   rerenderRow(index);
   refocus();
+  if (u.target_tokens !== null) message("Each ⟦n⟧ is an inline code of this segment: keep every one exactly once (move them where the sentence needs them).", true);
 }
 
 function editingUnit() { return state.editing === null ? null : state.byKey.get(state.editing) || null; }
@@ -354,7 +376,7 @@ function accept(data) {
   // Edits whose unit matches them now (someone made the same change) need no saving.
   for (const [key, e] of [...state.edits]) {
     const u = state.byKey.get(key);
-    if (u && u.target === e.target && u.status === e.status && !state.conflicts.has(key)) state.edits.delete(key);
+    if (u && editable(u) === e.target && u.status === e.status && !state.conflicts.has(key)) state.edits.delete(key);
   }
   render();
 }

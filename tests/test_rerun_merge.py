@@ -73,7 +73,7 @@ def test_approve_change_glossary_rerun_add_article_rerun_overwrite(tmp_path: Pat
     assert tu_xml(out / "a1.tmx", "Tentara datang.") == approved
     assert [u.source for u in read_tmx(out / "a1.tmx")] == ["Tentara datang.", "Kapal itu besar."]
     counts = merged_counts(out)
-    assert counts["a1"] == {"kept": 1, "redrafted": 1, "new": 0, "orphaned": 0, "dropped_drafts": 0, "discarded": 0}
+    assert counts["a1"] == {"kept": 1, "redrafted": 1, "new": 0, "orphaned": 0, "discarded": 0}
     assert counts["a2"]["redrafted"] == 1 and counts["a2"]["kept"] == 0
 
     # a new article: only it is translated; the approved unit is untouched
@@ -125,10 +125,15 @@ def test_a_reviewed_sentence_gone_from_the_article_is_kept_as_an_orphan(tmp_path
     # unique tuids even though the kept unit's old tuid is now another sentence's index
     tuids = [u.tuid for u in read_tmx(out / "a1.tmx")]
     assert len(set(tuids)) == len(tuids)
-    # running again adds no duplicate orphan
+    # the new sentence goes too: its draft joins the orphans; the approved unit is not added twice
     (src / "a1.txt").write_text("Kapal itu besar.\n", encoding="utf-8")
     run_batch([src / "a1.txt"], out, plain)
-    assert [u.source for u in read_tmx(orphans)] == ["Tentara datang."]
+    (src / "a1.txt").write_text("Kapal itu besar.\n\nTentara datang.\n", encoding="utf-8")
+    run_batch([src / "a1.txt"], out, plain)
+    (src / "a1.txt").write_text("Kapal itu besar.\n", encoding="utf-8")
+    run_batch([src / "a1.txt"], out, plain)
+    assert [u.source for u in read_tmx(orphans)] == ["Tentara datang.", "Radar dipasang.", "Tentara datang."]
+    assert [u.prop("x-status") for u in read_tmx(orphans)] == ["approved", "draft", "draft"]
 
 
 def test_a_broken_tmx_is_neither_merged_nor_overwritten(tmp_path: Path, plain, with_glossary):
@@ -150,8 +155,9 @@ def test_merge_article_units_and_touch_rules(tmp_path: Path):
     out.write_bytes(tmx_bytes([draft("a", "A", changeid="x"), draft("a", "A2"), draft("b", "B")]))
     # a repeated sentence: the touched unit takes the first occurrence, the untouched draft is redrafted
     counts = merge_article(out, [draft("a", "new"), draft("a", "new"), draft("c", "C")])
-    assert counts == {"kept": 1, "redrafted": 1, "new": 1, "orphaned": 0, "dropped_drafts": 1, "discarded": 0}
+    assert counts == {"kept": 1, "redrafted": 1, "new": 1, "orphaned": 1, "discarded": 0}
     assert [(u.source, u.target) for u in read_tmx(out)] == [("a", "A"), ("a", "new"), ("c", "C")]
+    assert [(u.source, u.target) for u in read_tmx(orphans_path(out))] == [("b", "B")]  # even a draft is never dropped
 
 
 def test_cli_discard_reviewed_says_so(tmp_path: Path, tiny_model_dir: Path, plain, cli):

@@ -7,8 +7,9 @@ its new units are merged with ``OUT/<article>.tmx`` as it is now:
   carrying ``changeid``/``changedate``) is kept exactly, byte for byte, in place of
   the new draft of the same source sentence;
 - untouched drafts are replaced by the new drafts;
-- touched units whose source sentence is no longer in the article go to
-  ``OUT/<article>.orphans.tmx``, never dropped;
+- units whose source sentence is no longer in the article go to
+  ``OUT/<article>.orphans.tmx``, never dropped (a unit already there is not
+  added twice);
 - before a file changes, its previous version is kept as a numbered backup
   ``FILE.~N~`` (the last ten).
 
@@ -29,7 +30,7 @@ from aligner.formats.tmx import TmxError, tmx_bytes
 from aligner.formats.tmxdoc import TmxDocument
 from aligner.types import Unit
 
-COUNTS = ("kept", "redrafted", "new", "orphaned", "dropped_drafts", "discarded")
+COUNTS = ("kept", "redrafted", "new", "orphaned", "discarded")
 
 
 def touched(unit: Unit) -> bool:
@@ -39,7 +40,7 @@ def touched(unit: Unit) -> bool:
 
 
 def orphans_path(out: Path) -> Path:
-    """Where the touched units of ``OUT/<article>.tmx`` whose source is gone are kept."""
+    """Where the units of ``OUT/<article>.tmx`` whose source is gone are kept."""
     return out.with_name(out.name[: -len(".tmx")] + ".orphans.tmx" if out.name.endswith(".tmx") else out.name + ".orphans.tmx")
 
 
@@ -101,9 +102,8 @@ def merge_article(
 
     Returns the counts: ``kept`` (touched units kept), ``redrafted`` (untouched
     drafts replaced), ``new`` (sentences with no unit before), ``orphaned``
-    (touched units moved to the orphans file), ``dropped_drafts`` (untouched
-    drafts of sentences no longer in the article) and ``discarded`` (touched
-    units replaced, only with ``discard_reviewed``).  Raises
+    (units whose sentence is gone, moved to the orphans file) and ``discarded``
+    (touched units replaced by new drafts, only with ``discard_reviewed``).  Raises
     :class:`~aligner.formats.files.InputError` when the existing file is not
     readable TMX: it is then left as it is.
     """
@@ -117,19 +117,16 @@ def merge_article(
     new_doc = TmxDocument.parse(fresh, out)
     new_elements = list(new_doc.tus())
     reviewed: dict[str, deque[etree._Element]] = defaultdict(deque)
-    drafts: dict[str, int] = defaultdict(int)  # untouched drafts per source sentence
-    replaced: dict[str, int] = defaultdict(int)  # touched units given up (discard_reviewed)
+    # Untouched drafts (and, with discard_reviewed, touched units) per source sentence.
+    drafts: dict[str, deque[etree._Element]] = defaultdict(deque)
     orphans: list[etree._Element] = []
     for entry in old.units():
         if entry.unit is None:
             orphans.append(entry.element)  # no Indonesian side: nothing to match it to, kept aside
-        elif not touched(entry.unit):
-            drafts[entry.unit.source] += 1
-        elif discard_reviewed:
-            replaced[entry.unit.source] += 1
-            counts["discarded"] += 1
-        else:
+        elif touched(entry.unit) and not discard_reviewed:
             reviewed[entry.unit.source].append(entry.element)
+        else:
+            drafts[entry.unit.source].append(entry.element)
     elements: list[etree._Element] = []
     kept: set[int] = set()
     for n, unit in enumerate(units):
@@ -140,15 +137,14 @@ def merge_article(
             counts["kept"] += 1
             continue
         elements.append(new_elements[n])
-        if drafts.get(unit.source):
-            drafts[unit.source] -= 1
-            counts["redrafted"] += 1
-        elif replaced.get(unit.source):
-            replaced[unit.source] -= 1  # counted as discarded
+        queue = drafts.get(unit.source)
+        if queue:
+            replaced = old.unit_of(queue.popleft())
+            counts["discarded" if replaced is not None and touched(replaced) else "redrafted"] += 1
         else:
             counts["new"] += 1
-    counts["dropped_drafts"] = sum(drafts.values())
-    orphans.extend(el for queue in reviewed.values() for el in queue)
+    # Whatever is left has no sentence in the article any more.
+    orphans.extend(el for queues in (reviewed, drafts) for queue in queues.values() for el in queue)
     _unique_tuids(elements, kept)
     _set_body(old, elements)
     if orphans:

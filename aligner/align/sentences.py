@@ -91,10 +91,19 @@ def bead_units(
     beads: Sequence[Bead],
     model: str = "",
     terms: Sequence[Sequence[str]] | None = None,
+    drop_unaligned: bool = False,
 ) -> list[Unit]:
-    """One TMX unit per bead: sentences of a side joined by a space, bead type and score as props."""
+    """One TMX unit per bead: sentences of a side joined by a space, bead type and score as props.
+
+    A 1-0 or 0-1 bead gives a unit with an empty side, to be written as a
+    one-language ``<tu>`` (``write_tmx(..., omit_empty=True)``): an empty target
+    ``<seg/>`` would read as an empty translation in CAT tools.  With
+    ``drop_unaligned`` such beads give no unit.
+    """
     units = []
     for n, bead in enumerate(beads):
+        if drop_unaligned and not (bead.src and bead.tgt):
+            continue
         first = src[bead.src[0]] if bead.src else tgt[bead.tgt[0]]
         props = [
             ("x-doc", doc),

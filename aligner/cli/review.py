@@ -59,7 +59,7 @@ def review(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
     user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
 ) -> None:
-    """Review a TMX in the browser: edit, approve/reject, save (keeps FILE.tmx.bak)."""
+    """Review a TMX in the browser: edit, approve/reject, save (only the edited units change; keeps FILE.tmx.~N~)."""
     import getpass
 
     from aligner.formats.tmx import TmxError

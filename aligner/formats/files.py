@@ -1,8 +1,10 @@
-"""Files at the edges: reading articles (UTF-8 only, never guessed) and atomic writes."""
+"""Files at the edges: reading articles (UTF-8 only, never guessed), atomic writes, numbered backups."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -104,16 +106,29 @@ def read_article(path: Path) -> str:
     return decode_article(path, read_input(path))
 
 
+def real_path(path: str | Path) -> Path:
+    """``path`` with symlinks followed, so writing replaces the file a link points to, not the link."""
+    return Path(os.path.realpath(path))
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file."""
-    path = Path(path)
+    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file.
+
+    A symlink is followed: the file it points to is replaced and the link stays a
+    link.  An existing file keeps its permission bits.
+    """
+    path = real_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        # mkstemp makes the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            # mkstemp makes the file 0600; give it the mode a plain open() would have.
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -122,3 +137,51 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+DEFAULT_BACKUPS = 10
+
+
+def numbered_backups(path: str | Path) -> list[tuple[int, Path]]:
+    """The numbered backups ``FILE.~N~`` of ``path``, oldest first."""
+    path = Path(path)
+    pattern = re.compile(re.escape(path.name) + r"\.~([1-9][0-9]*)~")
+    found = []
+    for entry in path.parent.glob(f"{glob_escape(path.name)}.~*~"):
+        m = pattern.fullmatch(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry))
+    return sorted(found)
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob wildcards escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def backup_numbered(path: str | Path, keep: int = DEFAULT_BACKUPS) -> Path | None:
+    """Copy ``path`` to the next ``FILE.~N~`` (as ``cp --backup=numbered`` names them) and
+    delete all but the newest ``keep`` backups.  None when ``path`` does not exist;
+    the newest backup when it already holds the same bytes (no duplicate is made).
+
+    Backups sit beside the name given (a symlink's name), holding the content of
+    the file it points to, so they are found where the person looks.
+    """
+    path = Path(path)
+    try:
+        data = real_path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    existing = numbered_backups(path)
+    if existing and existing[-1][1].read_bytes() == data:
+        return existing[-1][1]  # the newest backup already holds this version
+    number = existing[-1][0] + 1 if existing else 1
+    target = path.with_name(f"{path.name}.~{number}~")
+    atomic_write(target, data)
+    try:
+        shutil.copystat(real_path(path), target)
+    except OSError:
+        pass  # times and mode are a courtesy; the bytes are what matter
+    for _, old in (existing + [(number, target)])[: -max(keep, 1)]:
+        old.unlink(missing_ok=True)
+    return target

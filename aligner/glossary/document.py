@@ -8,6 +8,7 @@ so ``add`` and ``remove`` change only the lines they must.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -195,3 +195,17 @@ def test_a_review_save_during_the_merge_is_not_lost(tmp_path: Path, monkeypatch)
     counts = merge_article(out, [Unit(s, "new", (("x-status", "draft"),), tuid=s) for s in ("a", "b")])
     assert calls["n"] == 2 and counts["kept"] == 1
     assert [(u.target, u.prop("x-status")) for u in read_tmx(out)] == [("new", "draft"), ("Bee.", "approved")]
+
+
+def test_merge_writes_through_a_symlinked_output(tmp_path: Path):
+    real = tmp_path / "store" / "d.tmx"
+    real.parent.mkdir()
+    real.write_bytes(tmx_bytes([Unit("a", "A", (("x-status", "approved"),), tuid="a")]))
+    out = tmp_path / "out" / "d.tmx"
+    out.parent.mkdir()
+    out.symlink_to(real)
+    before = real.read_bytes()
+    counts = merge_article(out, [Unit("a", "new", (("x-status", "draft"),), tuid="a"), Unit("b", "B", tuid="b")])
+    assert counts["kept"] == 1 and counts["new"] == 1
+    assert out.is_symlink() and [u.target for u in read_tmx(real)] == ["A", "B"]
+    assert numbered_backups(out)[-1][1].read_bytes() == before

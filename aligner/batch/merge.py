@@ -41,7 +41,7 @@ def touched(unit: Unit) -> bool:
 
 def orphans_path(out: Path) -> Path:
     """Where the units of ``OUT/<article>.tmx`` whose source is gone are kept."""
-    return out.with_name(out.name[: -len(".tmx")] + ".orphans.tmx" if out.name.endswith(".tmx") else out.name + ".orphans.tmx")
+    return out.with_name(out.name.removesuffix(".tmx") + ".orphans.tmx")
 
 
 def backup_before_overwrite(out: Path, backups: int = DEFAULT_BACKUPS) -> None:

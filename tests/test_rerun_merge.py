@@ -172,3 +172,40 @@ def test_cli_discard_reviewed_says_so(tmp_path: Path, tiny_model_dir: Path, plai
     assert "0 reviewed unit(s) kept" in result.stderr and "1 discarded (see the backups)" in result.stderr
     assert read_tmx(out / "a1.tmx")[0].prop("x-status") == "draft"
     assert numbered_backups(out / "a1.tmx")[-1][1].read_bytes() == reviewed
+
+
+def test_a_review_save_during_the_merge_is_not_lost(tmp_path: Path, monkeypatch):
+    import aligner.batch.merge as merge
+
+    out = tmp_path / "d.tmx"
+    drafts = [Unit(s, s.upper(), (("x-status", "draft"),), tuid=s) for s in ("a", "b")]
+    out.write_bytes(tmx_bytes(drafts))
+    real = merge._merge
+    calls = {"n": 0}
+
+    def review_saves_meanwhile(*args, **kw):
+        result = real(*args, **kw)
+        calls["n"] += 1
+        if calls["n"] == 1:  # a reviewer approves "b" after the merge read the file
+            session = ReviewSession(out, user="rev")
+            session.save([edit(session.state()["units"][1], "Bee.", "approved")])
+        return result
+
+    monkeypatch.setattr(merge, "_merge", review_saves_meanwhile)
+    counts = merge_article(out, [Unit(s, "new", (("x-status", "draft"),), tuid=s) for s in ("a", "b")])
+    assert calls["n"] == 2 and counts["kept"] == 1
+    assert [(u.target, u.prop("x-status")) for u in read_tmx(out)] == [("new", "draft"), ("Bee.", "approved")]
+
+
+def test_merge_writes_through_a_symlinked_output(tmp_path: Path):
+    real = tmp_path / "store" / "d.tmx"
+    real.parent.mkdir()
+    real.write_bytes(tmx_bytes([Unit("a", "A", (("x-status", "approved"),), tuid="a")]))
+    out = tmp_path / "out" / "d.tmx"
+    out.parent.mkdir()
+    out.symlink_to(real)
+    before = real.read_bytes()
+    counts = merge_article(out, [Unit("a", "new", (("x-status", "draft"),), tuid="a"), Unit("b", "B", tuid="b")])
+    assert counts["kept"] == 1 and counts["new"] == 1
+    assert out.is_symlink() and [u.target for u in read_tmx(real)] == ["A", "B"]
+    assert numbered_backups(out)[-1][1].read_bytes() == before

@@ -373,3 +373,25 @@ def _codes_of(doc: TmxDocument, entry) -> list[bytes]:
             copy = etree.fromstring(etree.tostring(child, with_tail=False))
             codes.append(etree.tostring(copy, method="c14n2"))
     return sorted(codes)
+
+
+def test_a_write_by_another_process_during_a_save_is_merged_not_undone(omegat: Path, monkeypatch):
+    session = ReviewSession(omegat, user="me")
+    rows = session.state()["units"]
+    real = session._merge
+    calls = {"n": 0}
+
+    def other_writes_meanwhile(data, checked):
+        result = real(data, checked)
+        calls["n"] += 1
+        if calls["n"] == 1:  # another tool approves unit 0 after the save read the file
+            omegat.write_text(OMEGAT.replace("<prop type=\"x-context\">", "<prop type=\"x-status\">approved</prop>"
+                                             "<prop type=\"x-context\">"), encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(session, "_merge", other_writes_meanwhile)
+    answer = session.save([edit(rows[0], "Mine.", "draft"), edit(rows[2], "Ship.", "translated")])
+    assert calls["n"] == 2 and answer["saved"] == 1 and answer["conflicts"][0]["key"] == rows[0]["key"]
+    views = [e.unit for e in TmxDocument.read(omegat).units() if e.unit]
+    assert views[0].prop("x-status") == "approved" and views[0].target == "The Minister met."
+    assert views[2].target == "Ship."

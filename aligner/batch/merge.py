@@ -41,7 +41,7 @@ def touched(unit: Unit) -> bool:
 
 def orphans_path(out: Path) -> Path:
     """Where the units of ``OUT/<article>.tmx`` whose source is gone are kept."""
-    return out.with_name(out.name[: -len(".tmx")] + ".orphans.tmx" if out.name.endswith(".tmx") else out.name + ".orphans.tmx")
+    return out.with_name(out.name.removesuffix(".tmx") + ".orphans.tmx")
 
 
 def backup_before_overwrite(out: Path, backups: int = DEFAULT_BACKUPS) -> None:
@@ -49,11 +49,17 @@ def backup_before_overwrite(out: Path, backups: int = DEFAULT_BACKUPS) -> None:
     backup_numbered(out, backups)
 
 
-def _read_existing(path: Path) -> TmxDocument | None:
-    if not real_path(path).exists():
-        return None
+ATTEMPTS = 3
+
+
+def _read_existing(path: Path, data: bytes | None = None) -> TmxDocument | None:
+    if data is None:
+        try:
+            data = real_path(path).read_bytes()
+        except FileNotFoundError:
+            return None
     try:
-        return TmxDocument.read(path)
+        return TmxDocument.parse(data, path)
     except TmxError as exc:
         raise InputError(
             f"{exc}; the TMX already there cannot be read, so it is neither merged nor overwritten: fix it or move it away"
@@ -108,13 +114,34 @@ def merge_article(
     :class:`~aligner.formats.files.InputError` when the existing file is not
     readable TMX: it is then left as it is.
     """
-    counts = dict.fromkeys(COUNTS, 0)
     fresh = tmx_bytes(units, *langs)
-    old = _read_existing(out)
+    # A review save landing between our read and our write would be lost: re-read
+    # just before writing, and merge again with what is there if it changed.
+    for _ in range(ATTEMPTS):
+        try:
+            before: bytes | None = real_path(out).read_bytes()
+        except FileNotFoundError:
+            before = None
+        counts, merged = _merge(out, fresh, units, before, discard_reviewed, backups)
+        try:
+            now: bytes | None = real_path(out).read_bytes()
+        except FileNotFoundError:
+            now = None
+        if now == before:
+            _write_if_changed(out, merged, backups)
+            return counts
+    raise InputError(f"{out}: changed on disk while being merged, {ATTEMPTS} times; run again")
+
+
+def _merge(
+    out: Path, fresh: bytes, units: list[Unit], before: bytes | None, discard_reviewed: bool, backups: int
+) -> tuple[dict[str, int], bytes]:
+    """The counts and the merged file's bytes (``fresh`` when there was no file)."""
+    counts = dict.fromkeys(COUNTS, 0)
+    old = _read_existing(out, before) if before is not None else None
     if old is None:
-        atomic_write(out, fresh)
         counts["new"] = len(units)
-        return counts
+        return counts, fresh
     new_doc = TmxDocument.parse(fresh, out)
     new_elements = list(new_doc.tus())
     reviewed: dict[str, deque[etree._Element]] = defaultdict(deque)
@@ -151,8 +178,7 @@ def merge_article(
     if orphans:
         counts["orphaned"] = len(orphans)
         _add_orphans(orphans_path(out), [copy.deepcopy(el) for el in orphans], backups)
-    _write_if_changed(out, old.to_bytes(), backups)
-    return counts
+    return counts, old.to_bytes()
 
 
 def _add_orphans(path: Path, orphans: list[etree._Element], backups: int) -> None:

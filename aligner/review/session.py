@@ -48,6 +48,7 @@ from aligner.types import Unit
 # tool's "translated", "needs-review"...) is shown and kept as it is.
 STATUSES = ("draft", "approved", "rejected")
 MAX_STATUS = 64
+SAVE_ATTEMPTS = 3
 
 
 class EditError(ValueError):
@@ -255,40 +256,15 @@ class ReviewSession:
             raise EditError("edits must be a list")
         checked = [self._validate(e) for e in edits]
         with self.lock:
-            data = real_path(self.path).read_bytes()
-            doc = self._parse(data)
-            by_key = {e.key: e for e in doc.units() if e.unit is not None}
-            when = tmx_date()
-            saved = 0
-            conflicts = []
-            for key, base, target, status in checked:
-                entry = by_key.get(key)
-                disk = entry.unit if entry else None
-                editable = disk.target if disk else ""
-                if entry is not None:
-                    _, tgt_seg = self._segs(entry, doc)
-                    if has_inline(tgt_seg):
-                        editable = seg_tokens(tgt_seg) or disk.target  # the form the page edits
-                # The plain text of a segment with codes stands for it unchanged (never a flattening).
-                same_target = disk is not None and target in (editable, disk.target)
-                if same_target and status == status_of(disk):
-                    continue  # already so on disk (nothing to do, nothing to undo)
-                if disk is None or (disk.source, disk.target, status_of(disk)) != (
-                    base["source"], base["target"], base["status"]
-                ):
-                    conflicts.append({"key": key, "base": base, "mine": {"target": target, "status": status},
-                                      "disk": _side(disk)})
+            # Another process writing between our read and our write would be undone:
+            # re-read just before writing, and merge again if the file changed.
+            for _ in range(SAVE_ATTEMPTS):
+                data = real_path(self.path).read_bytes()
+                result = self._merge(data, checked)
+                if result[0] and real_path(self.path).read_bytes() != data:
                     continue
-                assert entry is not None
-                try:
-                    if not same_target:
-                        doc.set_target(entry.element, target)
-                except InlineCodes as exc:
-                    raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
-                if status != status_of(disk):
-                    doc.set_status(entry.element, status)
-                doc.stamp(entry.element, self.user, when)
-                saved += 1
+                break
+            saved, conflicts, doc = result
             backup = None
             if saved:
                 backup = backup_numbered(self.path, self.backups)
@@ -299,6 +275,43 @@ class ReviewSession:
                 self._load(data)
             return {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None,
                     **self._state_unlocked()}
+
+    def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]) -> tuple[int, list, TmxDocument]:
+        """Apply the checked edits to the document ``data``: (units changed, conflicts, document)."""
+        doc = self._parse(data)
+        by_key = {e.key: e for e in doc.units() if e.unit is not None}
+        when = tmx_date()
+        saved = 0
+        conflicts = []
+        for key, base, target, status in checked:
+            entry = by_key.get(key)
+            disk = entry.unit if entry else None
+            editable = disk.target if disk else ""
+            if entry is not None:
+                _, tgt_seg = self._segs(entry, doc)
+                if has_inline(tgt_seg):
+                    editable = seg_tokens(tgt_seg) or disk.target  # the form the page edits
+            # The plain text of a segment with codes stands for it unchanged (never a flattening).
+            same_target = disk is not None and target in (editable, disk.target)
+            if same_target and status == status_of(disk):
+                continue  # already so on disk (nothing to do, nothing to undo)
+            if disk is None or (disk.source, disk.target, status_of(disk)) != (
+                base["source"], base["target"], base["status"]
+            ):
+                conflicts.append({"key": key, "base": base, "mine": {"target": target, "status": status},
+                                  "disk": _side(disk)})
+                continue
+            assert entry is not None
+            try:
+                if not same_target:
+                    doc.set_target(entry.element, target)
+            except InlineCodes as exc:
+                raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
+            if status != status_of(disk):
+                doc.set_status(entry.element, status)
+            doc.stamp(entry.element, self.user, when)
+            saved += 1
+        return saved, conflicts, doc
 
     def _state_unlocked(self) -> dict[str, Any]:
         return {

@@ -192,15 +192,18 @@ class ConstraintTracker:
     def needed(self, state: ConstraintState) -> torch.Tensor:
         """Fewest tokens that would meet every unmet constraint, per hypothesis [B,M].
 
-        Each unmet constraint needs the rest of its shortest tokenisation (the rest of
-        the one in progress, if shorter); constraints are counted apart, which is
-        exact because a target found inside another is not a constraint of its own.
+        Each unmet constraint needs the rest of the tokenisation it is furthest in,
+        or of its shortest one: a marked one may start after any token, an unmarked
+        one is counted one token longer (it may need a word boundary first).
+        Constraints are counted apart: a target found inside another is not a
+        constraint of its own, so they do not share tokens.
         """
         if not self.count:
             return torch.zeros(state.met.shape[:2], dtype=torch.long, device=state.met.device)
         length = self.table.length[:, None]
-        rest = torch.where(length > 0, length - state.prog, torch.full_like(length, _LAST))
-        rest = rest.min(-1).values
+        fresh = length + (~self.table.marked[:, None]).long()
+        rest = torch.where(state.prog > 0, length - state.prog, fresh)
+        rest = torch.where(length > 0, rest, torch.full_like(length, _LAST)).min(-1).values
         return torch.where(state.met | ~self.table.valid[:, None], 0, rest).sum(-1)
 
     def bank(self, state: ConstraintState) -> torch.Tensor:

@@ -235,7 +235,8 @@ def _processors(
 
 @dataclass(frozen=True)
 class Candidates:
-    """One step's continuations [B,M]: parent beam, token, total score, and their constraint states."""
+    """One step's continuations [B,M]: parent beam, token, total score, their constraint states,
+    constraints still unmet, and whether they stop (EOS or the length limit)."""
 
     beam: torch.Tensor
     token: torch.Tensor
@@ -243,6 +244,8 @@ class Candidates:
     invalid: torch.Tensor
     required: ConstraintState
     banned: ConstraintState
+    unmet: torch.Tensor
+    stop: torch.Tensor
 
     def take(self, index: torch.Tensor) -> Candidates:
         """The candidates at ``index`` [B,N], in that order (every field reordered alike)."""
@@ -261,6 +264,31 @@ class Beams:
     scores: torch.Tensor
     required: ConstraintState
     banned: ConstraintState
+
+    @classmethod
+    def start(cls, batch: int, beams: int, max_length: int, scorer: Scorer,
+              required: ConstraintTracker, banned: ForbiddenTracker) -> Beams:
+        """Every beam holds the start token; only the first is alive, as in generate."""
+        device = required.table.seq.device
+        seqs = torch.full((batch, beams, max_length), scorer.fill_id, dtype=torch.long, device=device)
+        seqs[:, :, 0] = scorer.start_id
+        scores = torch.zeros((batch, beams), device=device)
+        scores[:, 1:] = _NEG
+        return cls(seqs, scores, required.start(beams), banned.start(beams))
+
+    def extend(self, cands: Candidates, cur_len: int) -> tuple[Beams, torch.Tensor, torch.Tensor]:
+        """The next beams: the first K candidates in order that did not stop.
+
+        Returns them, every candidate's sequence [B,M,L], and the parent of each new beam [B,K].
+        """
+        k = self.scores.shape[1]
+        seqs = take(self.seqs, cands.beam).clone()
+        seqs[:, :, cur_len] = cands.token
+        position = torch.arange(cands.token.shape[1], device=seqs.device)[None, :]
+        run = torch.topk(-(position + (cands.stop | cands.invalid).long() * (position.shape[1] + 1)), k).indices
+        kept = cands.take(run)
+        scores = (cands.score + cands.stop.float() * _NEG).gather(1, run)
+        return Beams(take(seqs, run), scores, kept.required, kept.banned), seqs, kept.beam
 
 
 class FinishedPool:
@@ -400,12 +428,8 @@ def beam_search(
     continues = words.continues.to(device) if words is not None else None
     ends_word = words.ends_word.to(device) if words is not None else None
 
-    seqs = torch.full((B, K, max_length), scorer.fill_id, dtype=torch.long, device=device)
-    seqs[:, :, 0] = scorer.start_id
-    scores = torch.zeros((B, K), device=device)
-    scores[:, 1:] = _NEG
-    beams = Beams(seqs, scores, required.start(K), banned.start(K))
-    pool = FinishedPool(seqs, required.count, config.length_penalty, config.early_stopping)
+    beams = Beams.start(B, K, max_length, scorer, required, banned)
+    pool = FinishedPool(beams.seqs, required.count, config.length_penalty, config.early_stopping)
     batch_offset = torch.arange(B, device=device)[:, None] * K
     cur_len = 1
     while True:
@@ -413,58 +437,52 @@ def beam_search(
         prev = beams.seqs[:, :, cur_len - 1]
         prev_ends = ends_word[prev] if ends_word is not None else torch.zeros_like(prev, dtype=torch.bool)
         advancing, advancing_ok = required.next_tokens(beams.required, prev_ends)
-        flat = beams.seqs[:, :, :cur_len].reshape(B * K, cur_len)
-        log_probs = scorer.log_probs(flat, lambda vocab: _token_mask(advancing, advancing_ok, vocab))
-        V = log_probs.shape[-1]
-        log_probs = log_probs.view(B, K, V)
+        prefixes = beams.seqs[:, :, :cur_len].reshape(B * K, cur_len)
+        log_probs = scorer.log_probs(prefixes, lambda vocab: _token_mask(advancing, advancing_ok, vocab)).view(B, K, -1)
         if guided and continues is not None:
-            # A met constraint must end at a word boundary; a forbidden phrase only counts when it
-            # does, so after one only word-continuing pieces are allowed.
-            log_probs = log_probs.masked_fill(beams.required.just_met[:, :, None] & continues[None, None, :V], float("-inf"))
-            log_probs = log_probs.masked_fill(beams.banned.just_met[:, :, None] & ~continues[None, None, :V], float("-inf"))
+            log_probs = _word_boundaries(log_probs, beams, continues)
 
         # 2. Candidates: generate's top 2K, plus (guided) each beam's best and constraint-advancing tokens.
         beam, token, score, invalid = _propose(log_probs + beams.scores[:, :, None], K, advancing, advancing_ok, constrained)
         parent_ends = prev_ends.gather(1, beam)
-        cands = Candidates(
-            beam, token, score, invalid,
-            required.advance(beams.required.take(beam), token, parent_ends) if guided else beams.required.take(beam),
-            banned.advance(beams.banned.take(beam), token, parent_ends) if guided else beams.banned.take(beam),
-        )
-        unmet = required.unmet(cands.required)
+        cons = beams.required.take(beam)
+        forb = beams.banned.take(beam)
+        if guided:
+            cons, forb = required.advance(cons, token, parent_ends), banned.advance(forb, token, parent_ends)
         is_eos = (token[..., None] == scorer.eos).any(-1)
         final_step = cur_len + 1 >= max_length
-        is_stop = is_eos | final_step
+        cands = Candidates(beam, token, score, invalid, cons, forb, required.unmet(cons), is_eos | final_step)
+
+        # 3. Dynamic Beam Allocation: no end with constraints unmet; fill the beam bank by bank.
         if guided:
-            # 3. Dynamic Beam Allocation: no end with constraints unmet; fill the beam bank by bank.
-            invalid = invalid | (is_eos & (unmet > 0) & (not final_step))
-            room = max(content_end - (cur_len + 1), 0)
-            hopeless = required.needed(cands.required) > room
+            invalid = invalid | (is_eos & (cands.unmet > 0) & (not final_step))
             cands = dataclasses.replace(cands, invalid=invalid, score=score.masked_fill(invalid, float("-inf")))
-            order = round_robin_order(required.bank(cands.required), cands.score, invalid, required.banks, hopeless)
-            cands, unmet, is_stop = cands.take(order), take(unmet, order), take(is_stop, order)
+            hopeless = required.needed(cands.required) > max(content_end - (cur_len + 1), 0)
+            cands = cands.take(round_robin_order(required.bank(cons), cands.score, invalid, required.banks, hopeless))
 
-        # 4. Running beams: the first K candidates in order that did not stop.
-        cand_seqs = take(beams.seqs, cands.beam).clone()
-        cand_seqs[:, :, cur_len] = cands.token
-        position = torch.arange(cands.token.shape[1], device=device)[None, :]
-        run = torch.topk(-(position + (is_stop | cands.invalid).long() * (position.shape[1] + 1)), K).indices
-        running = cands.take(run)
-        beams = Beams(
-            take(cand_seqs, run), (cands.score + is_stop.float() * _NEG).gather(1, run),
-            running.required, running.banned,
-        )
-
-        # 5. Finished hypotheses: only the first K candidates can finish, as in generate.
-        pool.add(cand_seqs[:, :K], cands.score[:, :K], is_stop[:, :K] & ~cands.invalid[:, :K], unmet[:, :K],
-                 cands.required.met[:, :K], cur_len + 1)
-        scorer.reorder((batch_offset + running.beam).reshape(-1))
+        # 4. Running beams, then 5. finished hypotheses (only the first K candidates can finish, as in generate).
+        beams, cand_seqs, parents = beams.extend(cands, cur_len)
+        top = cands.take(torch.arange(K, device=device).expand(B, K))
+        pool.add(cand_seqs[:, :K], top.score, top.stop & ~top.invalid, top.unmet, top.required.met, cur_len + 1)
+        scorer.reorder((batch_offset + parents).reshape(-1))
 
         cur_len += 1
         pool.update_improvable(beams.scores, cur_len, max_length)
         if cur_len >= max_length or pool.done():
             break
     return pool.best([len(c) for c in constraints])
+
+
+def _word_boundaries(log_probs: torch.Tensor, beams: Beams, continues: torch.Tensor) -> torch.Tensor:
+    """Ban what would break a word boundary after the last token of each beam [B,K,V].
+
+    A met constraint must end at a word boundary (no word-continuing piece after it);
+    a forbidden phrase only counts when it does, so after one only word-continuing
+    pieces are allowed.
+    """
+    glue = continues[None, None, : log_probs.shape[-1]]
+    log_probs = log_probs.masked_fill(beams.required.just_met[:, :, None] & glue, float("-inf"))
+    return log_probs.masked_fill(beams.banned.just_met[:, :, None] & ~glue, float("-inf"))
 
 
 def _token_mask(tokens: torch.Tensor, ok: torch.Tensor, vocab: int) -> torch.Tensor:

@@ -46,6 +46,7 @@ from transformers import (
     ForcedEOSTokenLogitsProcessor,
     GenerationConfig,
     InfNanRemoveLogitsProcessor,
+    LogitNormalization,
     LogitsProcessorList,
     MinLengthLogitsProcessor,
     NoBadWordsLogitsProcessor,
@@ -230,6 +231,8 @@ def _processors(
     if config.begin_suppress_tokens is not None:
         begin = 1 if config.forced_bos_token_id is None else 2
         after.append(SuppressTokensAtBeginLogitsProcessor(config.begin_suppress_tokens, begin, device=device))
+    if config.renormalize_logits is True:
+        after.append(LogitNormalization())
     return before, after
 
 

@@ -1,3 +1,3 @@
-from aligner.cli import app
+from aligner.cli import main
 
-app(prog_name="aligner")
+main()

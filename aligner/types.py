@@ -135,3 +135,6 @@ class FileReport:
     cache_hits: int = 0
     glossary_redecoded: int = 0
     model_seconds: float = 0.0
+    # How a re-run merged with the TMX already there (aligner.batch.merge):
+    # kept / redrafted / new / orphaned / dropped_drafts / discarded units.
+    merged: dict[str, int] = field(default_factory=dict)

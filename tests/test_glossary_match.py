@@ -201,3 +201,58 @@ def test_overlaps_resolved_to_longest() -> None:
 def test_longest_form_of_same_concept(termbase: Termbase) -> None:
     text = "Program Kemitraan yang Disesuaikan Secara Individual"
     assert _ids(termbase, text) == [("itpp-full", text)]
+
+
+# --- the compiled matcher gives exactly what one regex per form gives ------------------------
+
+import re  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from aligner.glossary.termbase import _form_pattern  # noqa: E402
+from aligner.text import is_acronym  # noqa: E402
+
+
+def _reference_match(terms: list[Term], text: str) -> list[tuple[str, int, int]]:
+    """The specification: every form's own pattern over the whole text, longest first, no overlaps."""
+    candidates = []
+    for term in terms:
+        for form in term.sources:
+            flags = 0 if is_acronym(form) else re.IGNORECASE
+            for m in re.finditer(_form_pattern(form), text, flags):
+                candidates.append((term.id, m.start(), m.end()))
+    candidates.sort(key=lambda h: (-(h[2] - h[1]), h[1]))
+    chosen: list[tuple[str, int, int]] = []
+    for hit in candidates:
+        if all(hit[2] <= c[1] or hit[1] >= c[2] for c in chosen):
+            chosen.append(hit)
+    return sorted(chosen, key=lambda h: h[1])
+
+
+_WORDS = ["Asia", "asia", "Timur", "TIMUR", "Laut", "lautnya", "Lautnya", "NATO", "nato", "UE", "Ue", "Korsel",
+          "korsellah", "nya", "lah", "Kah", "U.S.", "(IPCP)", "IPCP", "İPCP", "\u212aorsel", "ſelat", "Selat",
+          "Indo", "Pasifik", "a", "A", "é", "Éropa", "_x", "4", "IP4", "Timur-Laut"]
+_SEPS = [" ", "  ", "-", " - ", "\u2011", "", ",", "(", ")", ". ", "\n", "-nya ", "nya "]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    forms=st.lists(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3).map(" ".join), min_size=1, max_size=8),
+    text=st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_SEPS)), max_size=14).map(
+        lambda ws: "".join(w + s for w, s in ws)),
+)
+def test_compiled_matcher_equals_one_regex_per_form(forms: list[str], text: str) -> None:
+    terms = [Term(f"t{n}", (form, forms[(n + 1) % len(forms)]), "x") for n, form in enumerate(forms)]
+    tb = Termbase(terms)
+    assert [(h.term.id, h.start, h.end) for h in tb.match(text)] == _reference_match(terms, text)
+
+
+def test_matcher_follows_changes_to_terms() -> None:
+    tb = _tb(("a", ("Asia Timur",), "East Asia"))
+    assert _ids(tb, "Asia Timur Laut") == [("a", "Asia Timur")]
+    tb.add(Term("b", ("Asia Timur Laut",), "Northeast Asia"))
+    assert _ids(tb, "Asia Timur Laut") == [("b", "Asia Timur Laut")]
+    tb.remove("b")
+    tb.terms.append(Term("c", ("Laut",), "sea"))
+    assert _ids(tb, "Asia Timur Laut") == [("a", "Asia Timur"), ("c", "Laut")]

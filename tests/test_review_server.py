@@ -1,4 +1,4 @@
-"""The review server: load, edit, approve, save, stale saves, escaping, traversal, Host check."""
+"""The review server: load, edit, approve, save, conflicting saves, escaping, traversal, Host check."""
 
 from __future__ import annotations
 
@@ -68,6 +68,13 @@ def get_json(srv, path="/api/units"):
     return json.loads(payload)
 
 
+def edit(row: dict, target: str | None = None, status: str | None = None) -> dict:
+    """A save edit of ``row`` (a unit as the page loaded it) as the page sends it."""
+    base = {k: row[k] for k in ("source", "target", "status")}
+    return {"key": row["key"], "base": base, "target": row["target"] if target is None else target,
+            "status": row["status"] if status is None else status}
+
+
 def test_load_units_page_and_assets(server, tmx: Path):
     state = get_json(server)
     units = read_tmx(tmx)
@@ -103,16 +110,15 @@ def test_check_endpoint_rechecks_an_edit(server):
 def test_edit_approve_save_keeps_backup(server, tmx: Path):
     before = tmx.read_bytes()
     state = get_json(server)
-    edits = [
-        {"index": 1, "tuid": state["units"][1]["tuid"], "target": "An edited English sentence.", "status": "approved"},
-        {"index": 2, "tuid": state["units"][2]["tuid"], "target": state["units"][2]["target"], "status": "rejected"},
-        {"index": 3, "tuid": state["units"][3]["tuid"], "target": state["units"][3]["target"], "status": "draft"},
-    ]
+    rows = state["units"]
+    edits = [edit(rows[1], "An edited English sentence.", "approved"), edit(rows[2], status="rejected"),
+             edit(rows[3], status="draft")]
     resp, body = request(server, "POST", "/api/save", {"version": state["version"], "edits": edits})
     assert resp.status == 200, body
     saved = json.loads(body)
-    assert saved["saved"] == 2  # unit 3 did not change
-    assert (tmx.parent / "article.tmx.bak").read_bytes() == before
+    assert saved["saved"] == 2 and saved["conflicts"] == []  # unit 3 did not change
+    assert saved["backup"] == "article.tmx.~1~"
+    assert (tmx.parent / "article.tmx.~1~").read_bytes() == before
     units = read_tmx(tmx)
     assert units[1].target == "An edited English sentence." and units[1].prop("x-status") == "approved"
     assert units[2].prop("x-status") == "rejected" and units[2].target == state["units"][2]["target"]
@@ -122,35 +128,48 @@ def test_edit_approve_save_keeps_backup(server, tmx: Path):
     assert [u.source for u in units] == [u["source"] for u in state["units"]]
     assert saved["version"] == hashlib.sha256(tmx.read_bytes()).hexdigest() != state["version"]
     assert saved["units"][1]["status"] == "approved"
-    # a second save based on the new version works; one based on the old is stale
-    resp, _ = request(server, "POST", "/api/save", {"version": state["version"], "edits": edits[:1]})
-    assert resp.status == 409
+    # the same edits again are already on disk: nothing to do, nothing written
+    on_disk = tmx.read_bytes()
+    resp, body = request(server, "POST", "/api/save", {"edits": edits})
+    assert json.loads(body)["saved"] == 0 and tmx.read_bytes() == on_disk
+    # another edit of unit 1 based on the version before the save is a conflict, not an overwrite
+    resp, body = request(server, "POST", "/api/save", {"edits": [edit(rows[1], "Stale text.", "draft")]})
+    answer = json.loads(body)
+    assert resp.status == 200 and answer["saved"] == 0
+    [conflict] = answer["conflicts"]
+    assert conflict["disk"]["status"] == "approved" and conflict["mine"]["target"] == "Stale text."
+    assert tmx.read_bytes() == on_disk
 
 
-def test_stale_save_is_refused_and_nothing_written(server, tmx: Path):
+def test_edit_of_a_unit_changed_on_disk_is_a_conflict_and_nothing_written(server, tmx: Path):
     state = get_json(server)
     units = read_tmx(tmx)
     units[0] = Unit(units[0].source, "Changed by someone else.", units[0].props, tuid=units[0].tuid)
     write_tmx(units, tmx)
     on_disk = tmx.read_bytes()
-    edit = {"index": 0, "tuid": state["units"][0]["tuid"], "target": "Mine.", "status": "approved"}
-    resp, body = request(server, "POST", "/api/save", {"version": state["version"], "edits": [edit]})
-    assert resp.status == 409
-    assert "changed on disk" in json.loads(body)["error"]
-    assert tmx.read_bytes() == on_disk and not (tmx.parent / "article.tmx.bak").exists()
-    # after reloading, the same edit goes through
-    fresh = get_json(server)
-    resp, _ = request(server, "POST", "/api/save", {"version": fresh["version"], "edits": [edit]})
+    mine = edit(state["units"][0], "Mine.", "approved")
+    resp, body = request(server, "POST", "/api/save", {"version": state["version"], "edits": [mine]})
+    answer = json.loads(body)
+    assert resp.status == 200 and answer["saved"] == 0
+    assert answer["conflicts"][0]["disk"]["target"] == "Changed by someone else."
+    assert answer["units"][0]["target"] == "Changed by someone else."  # the page gets the file as it is now
+    assert tmx.read_bytes() == on_disk and not list(tmx.parent.glob("article.tmx.~*~"))
+    # choosing "mine": the edit based on the version on disk goes through
+    resp, _ = request(server, "POST", "/api/save", {"edits": [edit(answer["units"][0], "Mine.", "approved")]})
     assert resp.status == 200 and read_tmx(tmx)[0].target == "Mine."
 
 
 def test_bad_edits_are_refused(server, tmx: Path):
     before = tmx.read_bytes()
     version = get_json(server)["version"]
-    for edits in ([{"index": 999, "target": "x", "status": "approved"}],
-                  [{"index": 0, "tuid": "other:7", "target": "x", "status": "approved"}],
-                  [{"index": 0, "target": "x", "status": "published"}],
-                  [{"index": 0, "target": 5, "status": "approved"}],
+    row = get_json(server)["units"][0]
+    for edits in ([{"index": 0, "target": "x", "status": "approved"}],  # no key, no base
+                  [{**edit(row, "x", "approved"), "base": None}],
+                  [edit(row, "x", "")],
+                  [edit(row, "x", "line\nbreak")],
+                  [edit(row, "x", "x" * 65)],
+                  [{**edit(row, "x", "approved"), "target": 5}],
+                  [edit(row, "fine", "approved"), "not an object"],
                   "not a list"):
         resp, _ = request(server, "POST", "/api/save", {"version": version, "edits": edits})
         assert resp.status == 400, edits
@@ -171,8 +190,8 @@ def test_text_is_data_never_markup(server, tmx: Path):
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in code, sink
     # saving markup keeps it as escaped text in the TMX
-    edit = {"index": row["index"], "tuid": "xss:0", "target": "<b>bold</b> & </seg>", "status": "approved"}
-    resp, _ = request(server, "POST", "/api/save", {"version": state["version"], "edits": [edit]})
+    mine = edit(row, "<b>bold</b> & </seg>", "approved")
+    resp, _ = request(server, "POST", "/api/save", {"version": state["version"], "edits": [mine]})
     assert resp.status == 200
     assert read_tmx(tmx)[row["index"]].target == "<b>bold</b> & </seg>"
     assert b"&lt;b&gt;bold&lt;/b&gt; &amp; &lt;/seg&gt;" in tmx.read_bytes()
@@ -181,7 +200,7 @@ def test_text_is_data_never_markup(server, tmx: Path):
 @pytest.mark.parametrize("path", [
     "/static/../session.py", "/static/..%2fsession.py", "/static/%2e%2e/server.py", "/../../../../etc/passwd",
     "//etc/passwd", "/static//etc/passwd", "/static/index.html/../../server.py", "/article.tmx",
-    "/article.tmx.bak", "/static/", "/static", "/api/../static/review.js/..", "/%2e%2e/%2e%2e/etc/passwd",
+    "/article.tmx.bak", "/article.tmx.~1~", "/static/", "/static", "/api/../static/review.js/..", "/%2e%2e/%2e%2e/etc/passwd",
     "/static/review.js%00.html", "/static/REVIEW.JS",
 ])
 def test_no_path_traversal(server, tmx: Path, path: str):
@@ -213,8 +232,8 @@ def test_local_hosts_are_served(server, host: str):
 
 def test_cross_site_writes_are_refused(server, tmx: Path):
     before = tmx.read_bytes()
-    version = get_json(server)["version"]
-    body = {"version": version, "edits": [{"index": 0, "target": "pwned", "status": "approved"}]}
+    state = get_json(server)
+    body = {"version": state["version"], "edits": [edit(state["units"][0], "pwned", "approved")]}
     for headers in ({"Origin": "http://evil.example"}, {"Origin": f"http://localhost:{server.port + 1}"},
                     {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
         resp, _ = request(server, "POST", "/api/save", body, headers=headers)

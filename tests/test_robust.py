@@ -99,11 +99,11 @@ def test_missing_and_unreadable_files(tmp_path: Path, monkeypatch):
     locked = tmp_path / "locked.txt"
     locked.write_text("Kapal.", encoding="utf-8")
 
-    def denied(self):
+    def denied(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(self))
 
     # Tests may run as root, where chmod 000 does not stop reading.
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(InputError, match="locked.txt: cannot read: permission denied"):
         read_input(locked)
 

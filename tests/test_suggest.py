@@ -116,3 +116,20 @@ def test_cli_suggest_and_add(tmp_path: Path, units, cli):
     assert terms["korut-full"].target == "North Korea"
     again = json.loads(cli("glossary", "suggest", str(tmx), "--glossary", str(glossary), "--format", "json").stdout)
     assert not {"gps-full", "ipcp-full", "korut-full"} & {c["id"] for c in again}
+
+
+def test_cli_suggest_add_writes_through_the_checked_document(tmp_path: Path, units, cli):
+    tmx = write_seed_tmx(tmp_path / "seeds.tmx", reviewed(units))
+    glossary = tmp_path / "terms.tsv"
+    # A file with a comment and an error already in it (a duplicate id): adding must keep the
+    # comment and may go on, because the error is not new.
+    text = ("# defence terms\nid\tsource\ttarget\tforbidden\tnote\nprc\tTiongkok\tChina\t\t\n"
+            "prc\tRRT\tChina\t\t\n")
+    glossary.write_text(text, encoding="utf-8")
+    twice = cli("glossary", "suggest", str(tmx), "--glossary", str(glossary), "--add", "gps-full", "--add", "gps-full")
+    assert twice.returncode == 1 and "already exists" in twice.stderr and "Traceback" not in twice.stderr
+    assert glossary.read_text(encoding="utf-8") == text  # refused: nothing written
+    added = cli("glossary", "suggest", str(tmx), "--glossary", str(glossary), "--add", "gps-full")
+    assert added.returncode == 0, added.stderr
+    written = glossary.read_text(encoding="utf-8")
+    assert written.startswith(text) and "gps-full\tGlobal Pivotal State\tGlobal Pivotal State" in written

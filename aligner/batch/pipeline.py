@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from aligner.batch.merge import backup_before_overwrite, merge_article
 from aligner.formats.files import (
     InputError,
     atomic_write,
@@ -16,7 +17,6 @@ from aligner.formats.files import (
     read_article,
     read_input,
 )
-from aligner.formats.tmx import write_tmx
 from aligner.formats.units import draft_units
 from aligner.segment import segment
 from aligner.translate.translator import Translator
@@ -32,9 +32,12 @@ def translate_file(
     on_progress: Callable[[int], None] | None = None,
     text: str | None = None,
     langs: tuple[str, str] = ("id", "en"),
+    discard_reviewed: bool = False,
 ) -> FileReport:
     """Translate one article (``text`` if given, else read from ``path``) and
-    write ``out_dir/<stem>.tmx`` atomically, with the language codes ``langs``."""
+    write ``out_dir/<stem>.tmx`` atomically with the language codes ``langs``,
+    merged with the TMX already there (see :mod:`aligner.batch.merge`: units a
+    person touched are kept)."""
     start = time.perf_counter()
     text = read_article(path) if text is None else text
     doc = path.stem
@@ -50,7 +53,7 @@ def translate_file(
     per_segment = [next(drafts) if s.translatable else None for s in kept]
     units = draft_units(doc, kept, per_segment, translator.model_name)
     out = out_dir / f"{doc}.tmx"
-    write_tmx(units, out, *langs)
+    merged = merge_article(out, units, discard_reviewed=discard_reviewed, langs=langs)
     hit: Counter[str] = Counter()
     missed: Counter[str] = Counter()
     for d in per_segment:
@@ -72,6 +75,7 @@ def translate_file(
         cache_hits=spent.cache_hits if spent else 0,
         glossary_redecoded=spent.redecoded if spent else 0,
         model_seconds=round(spent.model_seconds, 3) if spent else 0.0,
+        merged=merged,
     )
 
 
@@ -136,12 +140,14 @@ def run_batch(
     progress=None,
     on_error: Callable[[str], None] | None = None,
     langs: tuple[str, str] = ("id", "en"),
+    discard_reviewed: bool = False,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
 
     Articles whose TMX is complete and made with the same settings and input are
-    kept (unless ``overwrite``); bad files are reported through ``on_error`` and
-    skipped; report.json is rewritten after every article.  The caller holds
+    kept (unless ``overwrite``); the others are drafted and merged with their TMX,
+    keeping the units a person touched (unless ``discard_reviewed``); bad files
+    are reported through ``on_error`` and skipped; report.json is rewritten after every article.  The caller holds
     :func:`aligner.batch.state.lock_output` on ``out_dir`` around this call.
     """
     from aligner.batch.state import (
@@ -171,12 +177,13 @@ def run_batch(
             report = None if overwrite else load_done(out_dir, path.stem, key)
             if report is None:
                 forget(out_dir, path.stem)
+                if overwrite:
+                    backup_before_overwrite(out_dir / f"{path.stem}.tmx")
                 report = translate_file(
                     path, out_dir, translator, keep_boilerplate,
                     on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
                     on_progress=progress.advance if progress else None,
-                    text=text,
-                    langs=langs,
+                    text=text, langs=langs, discard_reviewed=discard_reviewed,
                 )
                 mark_done(out_dir, path.stem, key, report)
             report.path = str(path)

@@ -6,6 +6,10 @@ even by SIGKILL, so there is no stale lock to clean up.  After an article's TMX
 is written (atomically), a marker ``OUT/.aligner-state/<doc>.json`` records the
 settings fingerprint, the TMX's SHA-256 and the article's report; an article
 is done when its marker matches the current fingerprint and its TMX is there.
+A TMX edited since (a reviewer's work) is still done: the SHA-256 only spares
+re-reading an unchanged file; an edited one is kept as long as it is readable
+TMX.  An article that is not done is drafted again and *merged* with its TMX
+(:mod:`aligner.batch.merge`), so redoing never loses a person's work either.
 A kill between the two writes only means the article is translated again.
 """
 
@@ -85,7 +89,8 @@ def load_done(out_dir: Path, doc: str, key: str) -> FileReport | None:
     """The report of ``doc`` if its TMX is complete and made with fingerprint ``key``.
 
     A TMX changed since it was written (a reviewer's edits) is kept when it is
-    still well-formed; one that is gone or broken is redone.
+    still well-formed TMX; one that is gone is redone; a broken one is handed to
+    the merge, which refuses to overwrite it.
     """
     try:
         payload = json.loads(_marker(out_dir, doc).read_text(encoding="utf-8"))
@@ -96,10 +101,11 @@ def load_done(out_dir: Path, doc: str, key: str) -> FileReport | None:
         tmx = out_dir / f"{doc}.tmx"
         report.output = str(tmx)
         if hashlib.sha256(tmx.read_bytes()).hexdigest() != payload.get("tmx_sha256"):
-            from aligner.formats.tmx import TmxError, read_tmx
+            from aligner.formats.tmx import TmxError
+            from aligner.formats.tmxdoc import TmxDocument
 
             try:
-                read_tmx(tmx)
+                TmxDocument.read(tmx)
             except TmxError:
                 return None
     except (OSError, ValueError, KeyError, TypeError):

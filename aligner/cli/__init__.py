@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from aligner.cli import align, glossary, model, review, segment, translate, xliff  # noqa: F401  (register commands)
-from aligner.cli.common import app
+from aligner.cli.common import DEBUG_ENV, app, debugging
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="aligner")
+    """Console-script entry point.
+
+    ``--debug`` (anywhere on the command line) or ``ALIGNER_DEBUG=1`` shows the
+    traceback of an unexpected error; without it the error is one line, since a
+    traceback is for a bug report, not for the person running a batch.
+    """
+    if "--debug" in sys.argv[1:]:
+        sys.argv.remove("--debug")
+        os.environ[DEBUG_ENV] = "1"
+    try:
+        app(prog_name="aligner")
+    except KeyboardInterrupt:
+        print("aligner: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if debugging():
+            raise
+        what = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"aligner: error: unexpected {type(exc).__name__}{': ' + what if what else ''} "
+            "(this is a bug: run again with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
 
 
 __all__ = ["app", "main"]

@@ -29,6 +29,7 @@ def align(
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV: glossary hits become anchors.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (with --model).")] = "auto",
     beam: Annotated[int, typer.Option(min=1, help="Beam size for the drafts (with --model).")] = 4,
+    drop_unaligned: Annotated[bool, typer.Option("--drop-unaligned", help="Leave out sentences with no counterpart (1-0, 0-1 beads) instead of writing them as one-language units.")] = False,
 ) -> None:
     """Align an Indonesian article with its English version sentence by sentence into a TMX file."""
     from aligner.align.sentences import align as align_sentences
@@ -60,14 +61,17 @@ def align(
         drafts = [d.text for d in translator.translate(src_texts)]
         model_name = translator.model_name
     beads = align_sentences(src_texts, tgt_texts, drafts, src_terms=src_terms, tgt_terms=tgt_terms)
-    units = bead_units(source.name, src, tgt, beads, model=model_name, terms=src_terms)
-    write_tmx(units, out)
+    units = bead_units(source.name, src, tgt, beads, model=model_name, terms=src_terms, drop_unaligned=drop_unaligned)
+    # A sentence with no counterpart is a one-language unit, never an empty <seg/> (an empty translation).
+    write_tmx(units, out, omit_empty=True)
     flagged = sum(1 for b in beads if needs_review(b))
     kinds: dict[str, int] = {}
     for b in beads:
         kinds[b.kind] = kinds.get(b.kind, 0) + 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-    typer.echo(f"{out}: {len(beads)} units from {len(src)} + {len(tgt)} segments ({summary}); {flagged} flagged for review")
+    dropped = len(beads) - len(units)
+    typer.echo(f"{out}: {len(units)} units from {len(src)} + {len(tgt)} segments ({summary}); {flagged} flagged for review"
+               + (f"; {dropped} unaligned sentence(s) left out" if dropped else ""))
 
 
 def _segments_of(path: Path) -> tuple[list[str], list[str] | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +17,12 @@ app = typer.Typer(
 )
 
 DEFAULT_GLOSSARY = Path("glossary/defence.tsv")
+DEBUG_ENV = "ALIGNER_DEBUG"
+
+
+def debugging() -> bool:
+    """True when tracebacks were asked for (``--debug`` or ``ALIGNER_DEBUG=1``)."""
+    return os.environ.get(DEBUG_ENV, "").lower() in ("1", "true", "yes", "on")
 
 
 @app.callback()

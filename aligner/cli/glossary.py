@@ -247,8 +247,8 @@ def glossary_suggest(
     import json
 
     from aligner.glossary.document import GlossaryError
+    from aligner.glossary.lint import check
     from aligner.glossary.suggest import suggest
-    from aligner.glossary.termbase import Termbase
 
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
@@ -256,13 +256,13 @@ def glossary_suggest(
     units = [u for path in paths for u in read_units(path)]
     candidates = suggest(units, termbase, min_count)
     if add:
-        if termbase is None:
-            if glossary is None:
-                fail("--add needs --glossary FILE (no glossary/defence.tsv here)")
-            termbase = Termbase([], glossary)
+        target = glossary or (termbase.path if termbase is not None else None)
+        if target is None:
+            fail("--add needs --glossary FILE (no glossary/defence.tsv here)")
         by_id = {c.id: c for c in candidates}
         # "--add a,b" as well as "--add a --add b"; a choice with "=English" is taken whole.
         add = [part for choice in add for part in ([choice] if "=" in choice else choice.split(",")) if part.strip()]
+        terms = []
         for choice in add:
             cid, _, english = choice.partition("=")
             cand = by_id.get(cid.strip())
@@ -270,12 +270,18 @@ def glossary_suggest(
                 fail(f"--add {cid}: no such candidate (run without --add to list them)")
             if not (english.strip() or cand.target):
                 fail(f"--add {cid}: no English counterpart found; give one as --add '{cid}=English form'")
+            terms.append(cand.term(english.strip() or None))
+        # The same checked write as `glossary add`: comments and rows kept, and nothing
+        # written when the new concepts would add check errors.
+        document = _glossary_document(target, create=True)
+        before = check(document)
+        for term in terms:
             try:
-                termbase.add(cand.term(english.strip() or None))
+                document.add(term)
             except GlossaryError as exc:
-                fail(str(exc))
-        termbase.save(glossary or termbase.path)
-        typer.echo(f"added {len(add)} concept(s) to {glossary or termbase.path}")
+                fail(f"{target}: {exc}", 1)
+        _write_glossary(document, before)
+        typer.echo(f"added {len(terms)} concept(s) to {target}")
         return
     if format == "json":
         typer.echo(json.dumps([c.__dict__ for c in candidates], ensure_ascii=False, indent=1))

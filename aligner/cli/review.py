@@ -58,8 +58,9 @@ def review(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
     user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
+    backups: Annotated[int, typer.Option(min=1, help="Numbered backups FILE.tmx.~N~ to keep.")] = 10,
 ) -> None:
-    """Review a TMX in the browser: edit, approve/reject, save (keeps FILE.tmx.bak)."""
+    """Review a TMX in the browser: edit, approve/reject, save (only the edited units change; keeps FILE.tmx.~N~)."""
     import getpass
 
     from aligner.formats.tmx import TmxError
@@ -74,7 +75,7 @@ def review(
     except (OSError, KeyError):
         who = "reviewer"
     try:
-        session = ReviewSession(path, termbase, who)
+        session = ReviewSession(path, termbase, who, backups=backups)
     except TmxError as exc:
         fail(str(exc))
     except OSError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail
+from aligner.cli.common import app, fail, warn
 
 
 class SegmentFormat(str, Enum):
@@ -27,7 +27,7 @@ def segment_command(
     """Split articles into segments (sentence, heading, meta, reference, boilerplate)."""
     import json
 
-    from aligner.formats.files import InputError, collect_inputs, read_article
+    from aligner.formats.files import InputError, collect_inputs, no_inputs_message, read_article
     from aligner.segment import Rules, RulesError, segment
 
     try:
@@ -47,12 +47,16 @@ def segment_command(
         return
     files = collect_inputs(paths or [])
     if not files:
-        fail("no input files found")
+        fail(no_inputs_message(paths))
+    failed: list[Path] = []
     for n, path in enumerate(files):
         try:
             text = read_article(path)
         except InputError as exc:
-            fail(str(exc), 1)
+            # Like translate: one line for the bad file, the others are still segmented.
+            warn(f"error: {exc}")
+            failed.append(path)
+            continue
         segments = segment(text, doc=path.stem, lang=lang, rules=ruleset)
         if format is SegmentFormat.jsonl:
             for s in segments:
@@ -64,3 +68,7 @@ def segment_command(
                 typer.echo("")
             for s in segments:
                 typer.echo(s.text)
+    if failed and len(files) > 1:
+        fail(f"{len(failed)} of {len(files)} file(s) could not be read: {', '.join(map(str, failed))}", 1)
+    if failed:
+        raise typer.Exit(1)

@@ -20,7 +20,8 @@ def translate(
     batch_size: Annotated[int, typer.Option(min=1, help="Segments per batch.")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     keep_boilerplate: Annotated[bool, typer.Option(help="Keep boilerplate segments in the TMX (untranslated).")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Redo every article, even those already done with the same settings.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Redo the drafts of every article, even those already done with the same settings (reviewed units are still kept; a backup FILE.tmx.~N~ is kept first).")] = False,
+    discard_reviewed: Annotated[bool, typer.Option("--discard-reviewed", help="Replace units a person approved, rejected or edited by new drafts too (they stay in the backup FILE.tmx.~N~).")] = False,
     max_input_tokens: Annotated[Optional[int], typer.Option(min=8, help="Split longer segments (default: the model's limit).")] = None,
     backend: Annotated[str, typer.Option(help="auto (ct2, converting the model once if needed; else torch), torch or ct2.")] = "auto",
     ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
@@ -37,7 +38,7 @@ def translate(
     from aligner.batch.pipeline import run_batch
     from aligner.batch.progress import Progress
     from aligner.batch.state import OutputBusy, lock_output
-    from aligner.formats.files import collect_inputs
+    from aligner.formats.files import collect_inputs, no_inputs_message
     from aligner.translate.model import ModelUnavailable
     from aligner.translate.translator import Translator
 
@@ -47,7 +48,7 @@ def translate(
     termbase = load_glossary(glossary)
     files = collect_inputs(paths)
     if not files:
-        fail("no input files found")
+        fail(no_inputs_message(paths))
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
@@ -70,6 +71,7 @@ def translate(
                 reports = run_batch(
                     files, out, translator, keep_boilerplate, overwrite, progress,
                     on_error=lambda msg: warn(f"error: {msg}"), langs=codes,
+                    discard_reviewed=discard_reviewed,
                 )
             if "xliff" in outputs:
                 write_xliff_outputs(reports, termbase, codes)
@@ -78,6 +80,10 @@ def translate(
     failed = sum(r.status == "failed" for r in reports)
     kept = sum(r.reused for r in reports)
     degenerate = sum(r.degenerate for r in reports)
+    merged = {k: sum(r.merged.get(k, 0) for r in reports if not r.reused) for k in ("kept", "orphaned", "discarded")}
+    if any(merged.values()):
+        warn(f"merged with the TMX files already there: {merged['kept']} reviewed unit(s) kept, "
+             f"{merged['orphaned']} moved to <article>.orphans.tmx, {merged['discarded']} discarded (see the backups)")
     warn(
         f"{len(reports) - failed - kept} translated, {kept} kept from an earlier run, {failed} failed; "
         f"{sum(r.split for r in reports)} segments split, {degenerate} degenerate drafts flagged "

@@ -1,8 +1,11 @@
-"""Files at the edges: reading articles (UTF-8 only, never guessed) and atomic writes."""
+"""Files at the edges: reading articles (UTF-8 only, never guessed), atomic writes, numbered backups."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,6 +13,14 @@ from pathlib import Path
 
 class InputError(ValueError):
     """An input file that cannot be used; the message names the file."""
+
+
+# Far above any article or termbase (the seeds are ~10 kB): a larger input is a mistake,
+# and reading it whole would cost the machine's memory before anything could be said.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
 
 
 def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
@@ -23,11 +34,40 @@ def collect_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+def no_inputs_message(paths: Iterable[str | Path]) -> str:
+    """The one line for a command given nothing to read: names what was given."""
+    return f"no input files found in {', '.join(str(p) for p in paths)} (folders are searched for *.txt)"
+
+
+def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise.
+
+    FIFOs, devices and sockets are refused before they are opened (reading one would
+    hang or never end), and the size is checked before the file is read whole.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    for test, kind in _KINDS:
+        if test(info.st_mode):
+            raise InputError(f"{path}: is {kind}, not a text file")
+    if info.st_size > limit:
+        raise InputError(f"{path}: too large ({info.st_size:,} bytes; the limit is {limit:,})")
+    with Path(path).open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path}: too large (over {limit:,} bytes)")
+    return data
+
+
 def read_input(path: Path) -> bytes:
     """The bytes of an input file; InputError (naming file and reason) if it is
-    missing, unreadable, empty or binary."""
+    missing, not a regular file, too large, unreadable, empty or binary."""
     try:
-        data = path.read_bytes()
+        data = read_limited(path)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -66,16 +106,29 @@ def read_article(path: Path) -> str:
     return decode_article(path, read_input(path))
 
 
+def real_path(path: str | Path) -> Path:
+    """``path`` with symlinks followed, so writing replaces the file a link points to, not the link."""
+    return Path(os.path.realpath(path))
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file."""
-    path = Path(path)
+    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file.
+
+    A symlink is followed: the file it points to is replaced and the link stays a
+    link.  An existing file keeps its permission bits.
+    """
+    path = real_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        # mkstemp makes the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            # mkstemp makes the file 0600; give it the mode a plain open() would have.
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -84,3 +137,51 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+DEFAULT_BACKUPS = 10
+
+
+def numbered_backups(path: str | Path) -> list[tuple[int, Path]]:
+    """The numbered backups ``FILE.~N~`` of ``path``, oldest first."""
+    path = Path(path)
+    pattern = re.compile(re.escape(path.name) + r"\.~([1-9][0-9]*)~")
+    found = []
+    for entry in path.parent.glob(f"{glob_escape(path.name)}.~*~"):
+        m = pattern.fullmatch(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry))
+    return sorted(found)
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob wildcards escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def backup_numbered(path: str | Path, keep: int = DEFAULT_BACKUPS) -> Path | None:
+    """Copy ``path`` to the next ``FILE.~N~`` (as ``cp --backup=numbered`` names them) and
+    delete all but the newest ``keep`` backups.  None when ``path`` does not exist;
+    the newest backup when it already holds the same bytes (no duplicate is made).
+
+    Backups sit beside the name given (a symlink's name), holding the content of
+    the file it points to, so they are found where the person looks.
+    """
+    path = Path(path)
+    try:
+        data = real_path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    existing = numbered_backups(path)
+    if existing and existing[-1][1].read_bytes() == data:
+        return existing[-1][1]  # the newest backup already holds this version
+    number = existing[-1][0] + 1 if existing else 1
+    target = path.with_name(f"{path.name}.~{number}~")
+    atomic_write(target, data)
+    try:
+        shutil.copystat(real_path(path), target)
+    except OSError:
+        pass  # times and mode are a courtesy; the bytes are what matter
+    for _, old in (existing + [(number, target)])[: -max(keep, 1)]:
+        old.unlink(missing_ok=True)
+    return target

@@ -95,9 +95,12 @@ def tmx_bytes(
     tgtlang: str = "en",
     creationdate: str | None = None,
     header_props: tuple[tuple[str, str], ...] = (),
+    omit_empty: bool = False,
 ) -> bytes:
     """Serialise ``units`` as a TMX 1.4b document.
 
+    With ``omit_empty`` a side whose text is empty gets no ``<tuv>`` at all (a
+    one-language unit, valid TMX), so CAT tools see no empty *translation*.
     XML-illegal characters are removed with a :class:`TmxWarning` (see the module docstring).
     """
     clean = _Cleaner()
@@ -138,8 +141,9 @@ def tmx_bytes(
             etree.SubElement(tu, "note").text = clean(note)
         for key, value in unit.props:
             etree.SubElement(tu, "prop", type=clean(key)).text = clean(value)
-        tu.append(_tuv(srclang, clean(unit.source)))
-        tu.append(_tuv(tgtlang, clean(unit.target)))
+        for lang, text in ((srclang, unit.source), (tgtlang, unit.target)):
+            if text or not omit_empty:
+                tu.append(_tuv(lang, clean(text)))
     if clean.removed:
         warnings.warn(
             TmxWarning(f"removed {clean.removed} character(s) that XML 1.0 cannot represent (control characters)"),
@@ -156,9 +160,10 @@ def write_tmx(
     srclang: str = "id",
     tgtlang: str = "en",
     header_props: tuple[tuple[str, str], ...] = (),
+    omit_empty: bool = False,
 ) -> None:
-    """Write ``units`` to ``path`` atomically as TMX 1.4b."""
-    atomic_write(path, tmx_bytes(units, srclang, tgtlang, header_props=header_props))
+    """Write ``units`` to ``path`` atomically as TMX 1.4b (``omit_empty``: see :func:`tmx_bytes`)."""
+    atomic_write(path, tmx_bytes(units, srclang, tgtlang, header_props=header_props, omit_empty=omit_empty))
 
 
 def _text(el: etree._Element | None, stats: dict[str, int]) -> str:

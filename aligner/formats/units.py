@@ -8,6 +8,17 @@ from pathlib import PurePath
 
 from aligner.types import Draft, Segment, Unit
 
+# Names of the TMX <prop type="..."> values every unit carries; one spelling for writers and readers.
+PROP_DOC = "x-doc"  # the article the unit comes from
+PROP_SEGMENT = "x-segment"  # index(es) of the source segment(s)
+PROP_KIND = "x-kind"  # segment kind: sentence, heading, meta, reference, boilerplate
+PROP_STATUS = "x-status"  # draft or approved (set by review)
+PROP_MODEL = "x-model"  # the model that wrote the draft
+PROP_TERMS = "x-terms"  # glossary concept ids found in the source
+PROP_SPLIT = "x-split"  # pieces a long segment was translated in
+PROP_BEAD = "x-bead"  # alignment bead type (1-1, 2-1, ...)
+PROP_ALIGN_SCORE = "x-align-score"  # alignment confidence
+
 
 def model_label(model: str) -> str:
     """What ``x-model`` says: a Hub id as given, a local model directory by its name only

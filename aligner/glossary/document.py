@@ -9,11 +9,12 @@ so ``add`` and ``remove`` change only the lines they must.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# slug is re-exported: concept ids are made here, the rule itself lives with the other text rules.
+from aligner.text import slug as slug
 from aligner.types import Term
 
 COLUMNS = ("id", "source", "target", "forbidden", "note")
@@ -54,6 +55,9 @@ class Verbatim:
 
     text: str
     line: int = 0
+    # The line ending as read ("\r\n", "\n", "\r", or "" for a last line without one);
+    # None for a line added since, which takes the document's usual ending.
+    end: str | None = None
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Row:
     term: Term
     raw: str | None = None
     line: int = 0
+    end: str | None = None
 
 
 def split_forms(cell: str) -> tuple[str, ...]:
@@ -105,6 +110,9 @@ def render_row(term: Term) -> str:
     if reasons:
         raise GlossaryError(f"concept {term.id!r}: " + "; ".join(reasons))
     return "\t".join([term.id, "|".join(term.sources), term.target, "|".join(term.forbidden), term.note])
+
+
+_LINE_END = re.compile(r"(\r\n|\n|\r)")
 
 
 def _is_header(line: str) -> bool:
@@ -151,29 +159,34 @@ class Document:
         doc = cls(path=str(path))
         if text.startswith("\ufeff"):
             doc.bom, text = True, text[1:]
-        doc.newline = "\r\n" if "\r\n" in text else "\n"
-        lines = text.split(doc.newline)
-        doc.final_newline = lines[-1] == ""
-        if doc.final_newline:
+        # Files edited on several systems mix line endings; each line keeps its own, so every
+        # line is read (and written back) the same whatever its neighbours end with.
+        parts = _LINE_END.split(text)
+        lines, ends = parts[0::2], parts[1::2] + [""]
+        if lines[-1] == "" and len(lines) > 1:
             lines.pop()
-        if not text:
-            doc.final_newline = True
-        for lineno, line in enumerate(lines, 1):
+            ends.pop()
+        usual = Counter(e for e in ends if e)
+        doc.newline = usual.most_common(1)[0][0] if usual else "\n"
+        doc.final_newline = ends[-1] != "" or not text
+        for lineno, (line, end) in enumerate(zip(lines, ends), 1):
+            if not text:
+                break
             if not line.strip() or line.lstrip().startswith("#"):
-                doc.items.append(Verbatim(line, lineno))
+                doc.items.append(Verbatim(line, lineno, end))
                 continue
             if _is_header(line):
                 header = tuple(c.strip() for c in line.split("\t"))
                 if header != COLUMNS[: len(header)] or len(header) < 3:
                     doc.problems.append(Problem("error", f"header must be {'/'.join(COLUMNS)}", doc.path, lineno))
-                doc.items.append(Verbatim(line, lineno))
+                doc.items.append(Verbatim(line, lineno, end))
                 continue
             term, reason = _parse_row(line)
             if term is None:
                 doc.problems.append(Problem("error", f"malformed row: {reason}", doc.path, lineno))
-                doc.items.append(Verbatim(line, lineno))
+                doc.items.append(Verbatim(line, lineno, end))
             else:
-                doc.items.append(Row(term, line, lineno))
+                doc.items.append(Row(term, line, lineno, end))
         return doc
 
     @classmethod
@@ -194,9 +207,18 @@ class Document:
 
     def render(self) -> str:
         """The document as text; untouched lines come out exactly as they were read."""
-        lines = [item.text if isinstance(item, Verbatim) else item.raw or render_row(item.term) for item in self.items]
-        text = self.newline.join(lines) + (self.newline if self.final_newline and lines else "")
-        return ("\ufeff" if self.bom else "") + text
+        out: list[str] = []
+        for n, item in enumerate(self.items):
+            line = item.text if isinstance(item, Verbatim) else item.raw or render_row(item.term)
+            last = n == len(self.items) - 1
+            end = item.end if item.end is not None else self.newline
+            if not end and not last:
+                # A line that was last (no ending) has had lines added after it.
+                end = self.newline
+            elif last and item.end is None and not self.final_newline:
+                end = ""
+            out.append(line + end)
+        return ("\ufeff" if self.bom else "") + "".join(out)
 
     def write(self, path: str | Path | None = None) -> None:
         """Write atomically to ``path`` (default: where it was read from)."""
@@ -291,13 +313,6 @@ class Document:
 
 
 # --------------------------------------------------------------------------- ids and merging
-
-
-def slug(text: str) -> str:
-    """A concept id derived from a target form: ``NATO Secretary General`` -> ``nato-secretary-general``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    out = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return out or "concept"
 
 
 def unique_id(base: str, taken: set[str]) -> str:

@@ -7,13 +7,9 @@ from collections import defaultdict
 
 from aligner.formats.xml import is_ncname, ncname
 from aligner.glossary.document import Document, Problem, Row
-from aligner.text import is_acronym
+from aligner.text import is_acronym, occurs
 
 # --------------------------------------------------------------------------- check
-
-
-def _acronym(form: str) -> bool:
-    return is_acronym(form)
 
 
 def _form_key(form: str) -> str:
@@ -24,7 +20,7 @@ def _form_key(form: str) -> str:
 def _same_trigger(a: str, b: str) -> bool:
     """Would forms ``a`` and ``b`` match the same text? Acronyms are exact, the rest case-insensitive."""
     ka, kb = _form_key(a), _form_key(b)
-    if _acronym(a) and _acronym(b):
+    if is_acronym(a) and is_acronym(b):
         return ka == kb
     return ka.casefold() == kb.casefold()
 
@@ -36,8 +32,6 @@ def check(doc: Document) -> list[Problem]:
 
     Errors make the termbase unusable or ambiguous; warnings are worth a look.
     """
-    from aligner.text import occurs
-
     problems = list(doc.problems)
     path = doc.path
 

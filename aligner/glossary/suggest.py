@@ -19,7 +19,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aligner.formats.units import PROP_KIND, PROP_STATUS
 from aligner.glossary.termbase import Termbase
+from aligner.text import acronyms, count, is_acronym, slug
 from aligner.types import Term, Unit
 
 # Lowercase words allowed inside an Indonesian (or English) multi-word name.
@@ -35,7 +37,6 @@ _STOP = {
     "ada", "juga", "lebih", "saat", "ketika", "selama", "tak", "tidak", "bukan", "tahun", "pertemuan",
 }
 _WORD = r"[A-Za-zÀ-ÿ][\w’'-]*"
-_ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&-]{1,9}$")
 _PAREN = re.compile(r"\(([^()]{1,120})\)")
 _SPLIT_ALT = re.compile(r"\s+(?:atau|or)\s+|\s*[;/,]\s*")
 
@@ -54,11 +55,6 @@ class Candidate:
     def term(self, target: str | None = None) -> Term:
         """The glossary row this candidate becomes."""
         return Term(self.id, self.sources, target or self.target, (), "suggested from reviewed units")
-
-
-def _is_acronym(token: str) -> bool:
-    """All caps with at least two capitals or digits (IPCP, IP4, UE, CCDCOE)."""
-    return bool(_ACRONYM.match(token)) and sum(c.isupper() or c.isdigit() for c in token) >= 2
 
 
 def _clipped(token: str, expansion: str) -> bool:
@@ -100,13 +96,13 @@ def _words_before(text: str, end: int, limit: int) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "term"
+    return slug(text, max_len=40, fallback="term")
 
 
 def _count(form: str, texts: Sequence[str]) -> int:
-    flags = 0 if _is_acronym(form) else re.IGNORECASE
-    pattern = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", flags)
-    return sum(len(pattern.findall(t)) for t in texts)
+    # Acronyms in the suggester's sense are counted with their case; names in any case.
+    ignore_case = not is_acronym(form, lenient=True)
+    return sum(count(form, t, ignore_case=ignore_case) for t in texts)
 
 
 def _covered(termbase: Termbase | None, form: str) -> bool:
@@ -165,9 +161,9 @@ def english_for(forms: Sequence[str], approved: Sequence[Unit], hint: str = "") 
             if name and name != key:
                 return name
     for form in forms:
-        if _is_acronym(form):
+        if is_acronym(form, lenient=True):
             for t in targets:
-                for token in re.findall(r"(?<!\w)[A-Z][A-Z0-9]+(?!\w)", t):
+                for token in acronyms(t):
                     if token != form and sorted(token) == sorted(form):
                         return token
     co: Counter[str] = Counter()
@@ -231,21 +227,21 @@ def _parentheticals(text: str) -> list[tuple[str, str, str]]:
     for m in _PAREN.finditer(text):
         inner = m.group(1).strip()
         parts = [p.strip() for p in _SPLIT_ALT.split(inner) if p.strip()]
-        acronyms = [p for p in parts if _is_acronym(p)]
-        others = [p for p in parts if not _is_acronym(p)]
+        shorts = [p for p in parts if is_acronym(p, lenient=True)]
+        others = [p for p in parts if not is_acronym(p, lenient=True)]
         if len(parts) == 1:
             # Expansion (ACR) or Expansion (Clipped): the name just before the parenthesis.
             short = parts[0]
             expansion = _words_before(text, m.start(), 10)
-            if expansion and (acronyms or _clipped(short, expansion)):
+            if expansion and (shorts or _clipped(short, expansion)):
                 found.append((short, _trim(short, expansion), ""))
-        elif acronyms and others and len(parts) == 2 and re.search(r"[A-Za-z]{2}", others[0]):
+        elif shorts and others and len(parts) == 2 and re.search(r"[A-Za-z]{2}", others[0]):
             # "(Indo-Pacific four atau IP4)": the author wrote the English expansion.
-            found.append((acronyms[0], others[0], others[0]))
-        elif not acronyms and len(inner.split()) >= 2 and inner[0].isupper():
+            found.append((shorts[0], others[0], others[0]))
+        elif not shorts and len(inner.split()) >= 2 and inner[0].isupper():
             # ACR (Expansion)
             head = re.search(r"(\S+)\s*$", text[: m.start()])
-            if head and _is_acronym(head.group(1)):
+            if head and is_acronym(head.group(1), lenient=True):
                 found.append((head.group(1), inner, ""))
     return found
 
@@ -257,8 +253,8 @@ def suggest(units: Sequence[Unit], termbase: Termbase | None = None, min_count: 
     them); names need ``min_count`` occurrences.  English counterparts come
     from units whose ``x-status`` is ``approved``.
     """
-    sources = [u.source for u in units if u.prop("x-kind") != "boilerplate"]
-    approved = [u for u in units if u.prop("x-status") == "approved"]
+    sources = [u.source for u in units if u.prop(PROP_KIND) != "boilerplate"]
+    approved = [u for u in units if u.prop(PROP_STATUS) == "approved"]
     taken = {t.id for t in termbase.terms} if termbase else set()
     found: dict[str, Candidate] = {}
 

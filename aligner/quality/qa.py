@@ -13,7 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aligner.formats.units import PROP_DOC, PROP_KIND
 from aligner.glossary.termbase import Termbase, check_draft
+from aligner.text import FOOTNOTE, NUMBER, URL, count, footnotes, urls
 from aligner.types import Unit
 
 ERROR = "error"
@@ -49,9 +51,6 @@ class Issue:
 
 # --- numbers ---------------------------------------------------------------
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"“”‘’()\[\]]+", re.IGNORECASE)
-_FOOTNOTE = re.compile(r"\[(\d{1,3})\]")
-
 _MONTHS_ID = "januari februari maret april mei juni juli agustus september oktober november desember".split()
 _MONTHS_EN = "january february march april may june july august september october november december".split()
 _MONTH = {name: i + 1 for names in (_MONTHS_ID, _MONTHS_EN) for i, name in enumerate(names)}
@@ -69,7 +68,7 @@ _NUMBER_WORDS = {
 
 # A number with optional separators; the language decides which separator is decimal.
 # A short letter suffix is a unit or decade ("155mm", "1990s", "1990-an" has a hyphen anyway).
-_NUM = r"(?<![\w.,])(\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?:[a-zA-Z]{1,3})?(?!\w)"
+_NUM = NUMBER + r"(?:[a-zA-Z]{1,3})?(?!\w)"
 _NUM_RE = re.compile(_NUM + r"(?:\s*(%|persen|percent|per\s+cent))?", re.IGNORECASE)
 # d/m/yyyy (Indonesian order), "15 Februari 2023", "February 15, 2023".
 _DATE_NUMERIC = re.compile(r"(?<![\w/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\w/])")
@@ -113,7 +112,7 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     ``6.700`` in English), which could be written in the other convention.
     """
     found: list[tuple[str, str]] = []
-    text = _strip_spans(text, _URL, _FOOTNOTE)
+    text = _strip_spans(text, URL, FOOTNOTE)
 
     def date(m: re.Match[str], day: int, month: int, year: int) -> str:
         key = f"{year:04d}-{month:02d}-{day:02d}"
@@ -145,7 +144,7 @@ def _number_words(text: str, lang: str) -> Counter[str]:
     words: Counter[str] = Counter()
     lower = text.lower()
     for word, value in _NUMBER_WORDS[lang].items():
-        words[f"{value:g}"] += len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", lower))
+        words[f"{value:g}"] += count(word, lower)
     return words
 
 
@@ -174,8 +173,7 @@ def _check_numbers(source: str, target: str) -> list[Issue]:
 # --- other single-unit checks ----------------------------------------------
 
 def _check_footnotes(source: str, target: str) -> list[Issue]:
-    src = Counter(_FOOTNOTE.findall(_URL.sub(" ", source)))
-    tgt = Counter(_FOOTNOTE.findall(_URL.sub(" ", target)))
+    src, tgt = Counter(footnotes(source)), Counter(footnotes(target))
     issues = []
     if src - tgt:
         issues.append(Issue("footnote-lost", "footnote marker(s) lost: " + ", ".join(f"[{n}]" for n in sorted(src - tgt, key=int))))
@@ -184,12 +182,8 @@ def _check_footnotes(source: str, target: str) -> list[Issue]:
     return issues
 
 
-def _urls(text: str) -> Counter[str]:
-    return Counter(u.rstrip(".,;:!?") for u in _URL.findall(text))
-
-
 def _check_urls(source: str, target: str) -> list[Issue]:
-    src, tgt = _urls(source), _urls(target)
+    src, tgt = Counter(urls(source)), Counter(urls(target))
     if src == tgt:
         return []
     parts = []
@@ -284,7 +278,7 @@ def length_norm(units: Sequence[Unit]) -> LengthNorm:
     ratios = [
         math.log(len(u.target) / len(u.source))
         for u in units
-        if len(u.source) >= _MIN_CHARS and u.target.strip() and u.prop("x-kind") != "boilerplate"
+        if len(u.source) >= _MIN_CHARS and u.target.strip() and u.prop(PROP_KIND) != "boilerplate"
     ]
     if len(ratios) < 5:
         return LengthNorm()
@@ -297,7 +291,7 @@ def length_norm(units: Sequence[Unit]) -> LengthNorm:
 
 def check_unit(unit: Unit, termbase: Termbase | None = None, norm: LengthNorm | None = None) -> list[Issue]:
     """All issues of one unit; boilerplate units (never translated) have none."""
-    if unit.prop("x-kind") == "boilerplate":
+    if unit.prop(PROP_KIND) == "boilerplate":
         return []
     source, target = unit.source, unit.target
     if source.strip() and not target.strip():
@@ -322,9 +316,9 @@ def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list
     """Issues of each unit; the length norm is computed per document (``x-doc``)."""
     by_doc: dict[str, list[Unit]] = {}
     for unit in units:
-        by_doc.setdefault(unit.prop("x-doc"), []).append(unit)
+        by_doc.setdefault(unit.prop(PROP_DOC), []).append(unit)
     norms = {doc: length_norm(group) for doc, group in by_doc.items()}
-    return [check_unit(u, termbase, norms[u.prop("x-doc")]) for u in units]
+    return [check_unit(u, termbase, norms[u.prop(PROP_DOC)]) for u in units]
 
 
 __all__ = ["ERROR", "WARNING", "SEVERITY", "Issue", "LengthNorm", "check_unit", "check_units", "length_norm", "numbers", "parse_number"]

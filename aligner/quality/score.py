@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aligner.glossary.termbase import Termbase
+from aligner.text import count
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,6 @@ class TermAccuracy:
     @property
     def accuracy(self) -> float:
         return self.found / self.expected if self.expected else 0.0
-
-
-def _count(form: str, text: str) -> int:
-    return len(re.findall(rf"(?<!\w){re.escape(form)}(?!\w)", text))
 
 
 def term_accuracy(
@@ -46,10 +42,10 @@ def term_accuracy(
         for term in termbase.terms:
             if allowed is not None and term.id not in allowed:
                 continue
-            want = _count(term.target, ref)
+            want = count(term.target, ref)
             if not want:
                 continue
-            got = min(want, _count(term.target, hyp))
+            got = min(want, count(term.target, hyp))
             found += got
             expected += want
             cell = per.setdefault(term.id, [0, 0])

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aligner.formats.tmx import TmxError
-from aligner.review.session import EditError, ReviewSession, StaleVersion
+from aligner.review.session import EditError, ReviewSession
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY = 32 * 1024 * 1024
@@ -157,13 +157,13 @@ class ReviewHandler(BaseHTTPRequestHandler):
         try:
             if path == "/api/save":
                 edits = body.get("edits")
-                if not isinstance(edits, list) or not isinstance(body.get("version"), str):
-                    raise EditError("expected {version, edits: [...]}")
-                return self._json(HTTPStatus.OK, session.save(body["version"], edits))
+                if not isinstance(edits, list):
+                    raise EditError("expected {edits: [...]}")
+                # Conflicting edits are not an HTTP error: the others are saved and
+                # the answer lists the conflicts for the reviewer to choose.
+                return self._json(HTTPStatus.OK, session.save(edits))
             if path == "/api/check":
-                return self._json(HTTPStatus.OK, session.check(body.get("index"), body.get("target")))
-        except StaleVersion as exc:
-            return self._error(HTTPStatus.CONFLICT, str(exc))
+                return self._json(HTTPStatus.OK, session.check(body.get("index"), body.get("target"), body.get("key")))
         except EditError as exc:
             return self._error(HTTPStatus.BAD_REQUEST, str(exc))
         except (OSError, TmxError) as exc:

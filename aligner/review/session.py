@@ -2,31 +2,57 @@
 
 No HTTP here: the server turns requests into calls on :class:`ReviewSession`,
 so loading, checking and saving can be tested without a socket.
+
+Saves are lossless and conflict-safe:
+
+- the file is edited in place as a document (:class:`~aligner.formats.tmxdoc.TmxDocument`):
+  only the edited units' target text, ``x-status`` prop and ``changeid``/``changedate``
+  change; everything else is written back as it was;
+- every edit names its unit by key (``tuid``, or source text where there are no
+  tuids) and carries the *base*, the unit as the page loaded it.  A save reads the
+  file as it is on disk now and applies an edit only when that unit is still at
+  its base (a three-way merge); a unit someone else changed meanwhile is not
+  touched and comes back as a conflict, both versions side by side, for the
+  reviewer to choose;
+- before a save changes the file, the previous version is kept as a numbered
+  backup ``FILE.tmx.~N~`` (the last ten); a symlinked file stays a symlink.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aligner.formats.files import atomic_write
-from aligner.formats.tmx import read_tmx, tmx_date, write_tmx
+from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
+from aligner.formats.tmx import tmx_date
+from aligner.formats.units import PROP_DOC, PROP_KIND, PROP_STATUS
+from aligner.formats.tmxdoc import (
+    DocUnit,
+    InlineCodes,
+    TmxDocument,
+    detokenize,
+    find_tuv,
+    has_inline,
+    seg_parts,
+    seg_tokens,
+)
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
 from aligner.types import Unit
 
+# The statuses the page's keys set; any other value a file carries (another
+# tool's "translated", "needs-review"...) is shown and kept as it is.
 STATUSES = ("draft", "approved", "rejected")
-
-
-class StaleVersion(Exception):
-    """The file on disk is not the version the edits were based on."""
+MAX_STATUS = 64
+SAVE_ATTEMPTS = 3
 
 
 class EditError(ValueError):
-    """A save request that does not fit the file (bad index, tuid, status or text)."""
+    """A save request that does not fit the file (bad key, status or text)."""
 
 
 def _u16(text: str, index: int) -> int:
@@ -35,53 +61,78 @@ def _u16(text: str, index: int) -> int:
 
 
 def _find_all(form: str, text: str) -> list[tuple[int, int]]:
-    import re
-
     return [(m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text)]
 
 
-def with_status(unit: Unit, target: str, status: str, user: str, when: str) -> Unit:
-    """``unit`` with a new target and ``x-status``, stamped with ``changedate``/``changeid``."""
-    props = [(k, v) for k, v in unit.props if k != "x-status"]
-    # Keep x-status where it was so a diff of the TMX shows only the value changing.
-    at = next((i for i, (k, _) in enumerate(unit.props) if k == "x-status"), len(props))
-    props.insert(at, ("x-status", status))
-    return replace(unit, target=target, props=tuple(props), changedate=when, changeid=user)
+def status_of(unit: Unit) -> str:
+    """The unit's ``x-status``; ``draft`` when it has none."""
+    return unit.prop(PROP_STATUS) or "draft"
+
+
+def _side(unit: Unit | None) -> dict[str, str] | None:
+    if unit is None:
+        return None
+    return {"source": unit.source, "target": unit.target, "status": status_of(unit),
+            "changeid": unit.changeid, "changedate": unit.changedate}
+
+
+def _valid_status(status: Any) -> bool:
+    return (isinstance(status, str) and 0 < len(status) <= MAX_STATUS and status == status.strip()
+            and status.isprintable())
 
 
 class ReviewSession:
     """One TMX file under review; thread-safe (the server is threaded)."""
 
-    def __init__(self, path: str | Path, termbase: Termbase | None = None, user: str = "reviewer") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        termbase: Termbase | None = None,
+        user: str = "reviewer",
+        srclang: str = "id",
+        tgtlang: str = "en",
+        backups: int = DEFAULT_BACKUPS,
+    ) -> None:
         self.path = Path(path)
         self.termbase = termbase
         self.user = user
+        self.srclang = srclang
+        self.tgtlang = tgtlang
+        self.backups = backups
         self.lock = threading.Lock()
-        self.units: list[Unit] = []
+        self.entries: list[DocUnit] = []  # the units with a source side, as the page shows them
+        self.doc: TmxDocument | None = None
         self.version = ""
         self._norms: dict[str, LengthNorm] = {}
         self._load()
-
-    @property
-    def backup(self) -> Path:
-        """Where the previous version goes on save: ``FILE.tmx.bak``."""
-        return self.path.with_name(self.path.name + ".bak")
 
     @staticmethod
     def digest(data: bytes) -> str:
         """The version token of a file's bytes."""
         return hashlib.sha256(data).hexdigest()
 
-    def _load(self) -> None:
-        data = self.path.read_bytes()
-        self.units = read_tmx(self.path)
+    def _parse(self, data: bytes) -> TmxDocument:
+        return TmxDocument.parse(data, self.path, self.srclang, self.tgtlang)
+
+    def _load(self, data: bytes | None = None) -> None:
+        data = real_path(self.path).read_bytes() if data is None else data
+        self.doc = self._parse(data)
+        self.entries = [e for e in self.doc.units() if e.unit is not None]
         self.version = self.digest(data)
         by_doc: dict[str, list[Unit]] = {}
-        for unit in self.units:
-            by_doc.setdefault(unit.prop("x-doc"), []).append(unit)
+        for entry in self.entries:
+            assert entry.unit is not None
+            by_doc.setdefault(entry.unit.prop(PROP_DOC), []).append(entry.unit)
         self._norms = {doc: length_norm(group) for doc, group in by_doc.items()}
 
-    def _unit_json(self, index: int, unit: Unit) -> dict[str, Any]:
+    @property
+    def units(self) -> list[Unit]:
+        """The units the page shows (those with a source side), in file order."""
+        return [e.unit for e in self.entries if e.unit is not None]
+
+    def _unit_json(self, index: int, entry: DocUnit, unit: Unit | None = None) -> dict[str, Any]:
+        unit = unit or entry.unit
+        assert unit is not None
         source_terms = []
         target_terms = []
         if self.termbase is not None:
@@ -101,22 +152,44 @@ class ReviewSession:
                                 "id": term.id, "target": term.target, "kind": kind,
                             })
         target_terms.sort(key=lambda t: t["start"])
-        issues = check_unit(unit, self.termbase, self._norms.get(unit.prop("x-doc")))
+        issues = check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
+        src_seg, tgt_seg = self._segs(entry)
+        tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
             "index": index,
+            "key": entry.key,
             "tuid": unit.tuid,
             "source": unit.source,
             "target": unit.target,
-            "status": unit.prop("x-status", "draft") or "draft",
-            "kind": unit.prop("x-kind"),
-            "doc": unit.prop("x-doc"),
+            "status": status_of(unit),
+            "kind": unit.prop(PROP_KIND),
+            "doc": unit.prop(PROP_DOC),
             "changedate": unit.changedate,
             "changeid": unit.changeid,
             "notes": list(unit.notes),
+            # Inline codes are shown as protected tokens; an English with codes is edited with
+            # their tokens (target_tokens), which the save puts back as the codes they stand for.
+            "source_parts": seg_parts(src_seg) if has_inline(src_seg) else None,
+            "target_parts": seg_parts(tgt_seg) if has_inline(tgt_seg) else None,
+            "target_tokens": tokens,
+            "locked": "its English has inline codes and text that looks like their tokens; approve or reject "
+            "it here, edit its text in a CAT tool" if has_inline(tgt_seg) and tokens is None else "",
             "issues": [{"check": i.check, "severity": i.severity, "message": i.message} for i in issues],
             "source_terms": source_terms,
             "target_terms": target_terms,
         }
+
+    def _segs(self, entry: DocUnit, doc: TmxDocument | None = None) -> tuple[Any, Any]:
+        """The source and target ``<seg>`` elements of ``entry`` (None where missing)."""
+        doc = doc or self.doc
+        assert doc is not None
+        src = find_tuv(entry.element, doc.srclang)
+        tgt = find_tuv(entry.element, doc.tgtlang)
+        return (src.find("seg") if src is not None else None, tgt.find("seg") if tgt is not None else None)
+
+    def _refresh(self) -> None:
+        if self.digest(real_path(self.path).read_bytes()) != self.version:
+            self._load()
 
     def state(self) -> dict[str, Any]:
         """Everything the page shows: file name, version token, units with issues and term spans.
@@ -125,67 +198,126 @@ class ReviewSession:
         changed the file starts from their version.
         """
         with self.lock:
-            if self.digest(self.path.read_bytes()) != self.version:
-                self._load()
+            self._refresh()
             return self._state_unlocked()
 
-    def check(self, index: int, target: str) -> dict[str, Any]:
-        """The row of unit ``index`` as it would be with ``target`` (issues and term spans)."""
+    def _entry(self, key: Any = None, index: Any = None) -> tuple[int, DocUnit]:
+        if key is not None:
+            for n, entry in enumerate(self.entries):
+                if entry.key == key:
+                    return n, entry
+            raise EditError(f"no unit {key!r}")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.entries):
+            raise EditError(f"no unit {index!r}")
+        return index, self.entries[index]
+
+    def check(self, index: Any, target: Any, key: Any = None) -> dict[str, Any]:
+        """The row of a unit (by ``key``, else ``index``) as it would be with ``target``."""
         with self.lock:
-            unit = self._unit(index)
+            self._refresh()
+            n, entry = self._entry(key, index)
             if not isinstance(target, str):
                 raise EditError("target must be a string")
-            return self._unit_json(index, replace(unit, target=target))
+            assert entry.unit is not None
+            _, tgt_seg = self._segs(entry)
+            if has_inline(tgt_seg):
+                target = detokenize(tgt_seg, target)  # QA reads the text the codes stand for
+            return self._unit_json(n, entry, replace(entry.unit, target=target))
 
-    def _unit(self, index: Any) -> Unit:
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.units):
-            raise EditError(f"no unit {index!r}")
-        return self.units[index]
+    @staticmethod
+    def _validate(edit: Any) -> tuple[str, dict[str, str], str, str]:
+        if not isinstance(edit, dict):
+            raise EditError("each edit must be an object")
+        key, base, target, status = edit.get("key"), edit.get("base"), edit.get("target"), edit.get("status")
+        if not isinstance(key, str) or not key:
+            raise EditError("each edit needs the key of its unit")
+        if not isinstance(base, dict) or not all(isinstance(base.get(f), str) for f in ("source", "target", "status")):
+            raise EditError(f"edit of {key!r}: base must be the unit as loaded: {{source, target, status}}")
+        if not isinstance(target, str):
+            raise EditError(f"edit of {key!r}: target must be text")
+        if not _valid_status(status):
+            raise EditError(f"edit of {key!r}: status must be a short line of text, such as {', '.join(STATUSES)}")
+        return key, base, target, status
 
-    def save(self, version: str, edits: list[dict[str, Any]]) -> dict[str, Any]:
-        """Apply ``edits`` to the file if it is still at ``version``; keep the old file as ``.bak``.
+    def save(self, edits: list[Any], version: str | None = None) -> dict[str, Any]:
+        """Merge ``edits`` into the file as it is on disk now; return the new state and conflicts.
 
-        Each edit is ``{"index", "tuid", "target", "status"}``.  Raises
-        :class:`StaleVersion` when the file changed on disk since ``version``
-        (nothing is written), :class:`EditError` on a malformed edit.
+        Each edit is ``{"key", "base": {"source", "target", "status"}, "target", "status"}``,
+        ``base`` being the unit as the page loaded it; for an English with inline
+        codes ``target`` carries their tokens (``target_tokens`` of its row).  An
+        edit is applied when the unit on disk still equals its base; when it
+        already equals the edit it is a no-op; otherwise (someone else changed it,
+        or it is gone) it is left out and listed in ``conflicts`` with both sides.
+        A malformed edit, or a text edit that would lose inline codes, raises
+        :class:`EditError` and nothing is written.  ``version`` is accepted for
+        older pages and not needed.
         """
+        if not isinstance(edits, list):
+            raise EditError("edits must be a list")
+        checked = [self._validate(e) for e in edits]
         with self.lock:
-            data = self.path.read_bytes()
-            if self.digest(data) != version:
-                raise StaleVersion(
-                    f"{self.path.name} changed on disk since this page loaded it; "
-                    "nothing was saved and your edits are still in the page"
-                )
-            units = read_tmx(self.path)
-            when = tmx_date()
-            changed = 0
-            for edit in edits:
-                if not isinstance(edit, dict):
-                    raise EditError("each edit must be an object")
-                index = edit.get("index")
-                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(units):
-                    raise EditError(f"no unit {index!r}")
-                unit = units[index]
-                if edit.get("tuid", unit.tuid) != unit.tuid:
-                    raise EditError(f"unit {index} is {unit.tuid!r}, not {edit.get('tuid')!r}")
-                target = edit.get("target", unit.target)
-                status = edit.get("status", unit.prop("x-status", "draft"))
-                if not isinstance(target, str) or status not in STATUSES:
-                    raise EditError(f"unit {index}: target must be text and status one of {', '.join(STATUSES)}")
-                if target == unit.target and status == unit.prop("x-status"):
+            # Another process writing between our read and our write would be undone:
+            # re-read just before writing, and merge again if the file changed.
+            for _ in range(SAVE_ATTEMPTS):
+                data = real_path(self.path).read_bytes()
+                result = self._merge(data, checked)
+                if result[0] and real_path(self.path).read_bytes() != data:
                     continue
-                units[index] = with_status(unit, target, status, self.user, when)
-                changed += 1
-            if changed:
-                atomic_write(self.backup, data)
-                write_tmx(units, self.path)
-                self._load()
-            return {"saved": changed, **self._state_unlocked()}
+                break
+            saved, conflicts, doc = result
+            backup = None
+            if saved:
+                backup = backup_numbered(self.path, self.backups)
+                new = doc.to_bytes()
+                atomic_write(self.path, new)
+                self._load(new)
+            elif self.digest(data) != self.version:
+                self._load(data)
+            return {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None,
+                    **self._state_unlocked()}
+
+    def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]) -> tuple[int, list, TmxDocument]:
+        """Apply the checked edits to the document ``data``: (units changed, conflicts, document)."""
+        doc = self._parse(data)
+        by_key = {e.key: e for e in doc.units() if e.unit is not None}
+        when = tmx_date()
+        saved = 0
+        conflicts = []
+        for key, base, target, status in checked:
+            entry = by_key.get(key)
+            disk = entry.unit if entry else None
+            editable = disk.target if disk else ""
+            if entry is not None:
+                _, tgt_seg = self._segs(entry, doc)
+                if has_inline(tgt_seg):
+                    editable = seg_tokens(tgt_seg) or disk.target  # the form the page edits
+            # The plain text of a segment with codes stands for it unchanged (never a flattening).
+            same_target = disk is not None and target in (editable, disk.target)
+            if same_target and status == status_of(disk):
+                continue  # already so on disk (nothing to do, nothing to undo)
+            if disk is None or (disk.source, disk.target, status_of(disk)) != (
+                base["source"], base["target"], base["status"]
+            ):
+                conflicts.append({"key": key, "base": base, "mine": {"target": target, "status": status},
+                                  "disk": _side(disk)})
+                continue
+            assert entry is not None
+            try:
+                if not same_target:
+                    doc.set_target(entry.element, target)
+            except InlineCodes as exc:
+                raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
+            if status != status_of(disk):
+                doc.set_status(entry.element, status)
+            doc.stamp(entry.element, self.user, when)
+            saved += 1
+        return saved, conflicts, doc
 
     def _state_unlocked(self) -> dict[str, Any]:
         return {
             "file": self.path.name,
             "version": self.version,
             "user": self.user,
-            "units": [self._unit_json(i, u) for i, u in enumerate(self.units)],
+            "statuses": list(STATUSES),
+            "units": [self._unit_json(i, e) for i, e in enumerate(self.entries)],
         }

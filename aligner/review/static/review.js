@@ -1,17 +1,26 @@
 // Review page. All text from the TMX reaches the DOM through textContent / text
 // nodes only (never innerHTML), so markup inside a segment shows as text.
+//
+// Edits are kept by unit key (tuid, or source text where a file has no tuids), each
+// with the unit as it was when the edit began (its base): the server applies an edit
+// only to a unit still at its base and hands back the others as conflicts, so a save
+// never undoes somebody else's change without the reviewer choosing to.
 "use strict";
 
 const state = {
-  file: "", version: "", units: [],
-  edits: new Map(),   // unit index -> {target, status}; what Save sends
-  live: new Map(),    // unit index -> row JSON re-checked after an edit
-  filter: "all", selected: null, editing: null, saving: false,
+  file: "", version: "", units: [], byKey: new Map(),
+  edits: new Map(),     // unit key -> {target, status, base}; what Save sends
+  live: new Map(),      // unit key -> row JSON re-checked after an edit
+  conflicts: new Map(), // unit key -> {base, mine, disk} from the last save
+  filter: "all", selected: null, saving: false,
+  editing: null,        // key of the unit being edited
+  editText: "",         // the text in its editor, kept across re-renders and filter changes
 };
 
 const FILTERS = {
   all: () => true,
-  review: (u) => current(u).status === "draft",
+  // Any status but approved/rejected (draft, or another tool's "translated"...) needs review.
+  review: (u) => !["approved", "rejected"].includes(current(u).status),
   issues: (u) => row(u).issues.length > 0,
   approved: (u) => current(u).status === "approved",
   rejected: (u) => current(u).status === "rejected",
@@ -31,12 +40,46 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function current(u) {
-  const e = state.edits.get(u.index);
-  return { target: e ? e.target : u.target, status: e ? e.status : u.status };
+// Another tool's status value is shown as it is, styled as "other".
+function statusBadge(status) {
+  return el("span", { class: "status " + (["draft", "approved", "rejected"].includes(status) ? status : "other"), text: status });
 }
 
-function row(u) { return state.live.get(u.index) || u; }
+// The English as the editor holds it: with inline codes, each code is a token ⟦n⟧.
+function editable(u) { return u.target_tokens ?? u.target; }
+
+function current(u) {
+  const e = state.edits.get(u.key);
+  return { target: e ? e.target : editable(u), status: e ? e.status : u.status };
+}
+
+function row(u) { return state.live.get(u.key) || u; }
+
+function unitAt(index) { return index === null ? null : state.units[index] || null; }
+
+// A segment with inline codes: text runs, and each code as a protected token.
+function codeToken(p, n) {
+  return el("span", { class: "code", title: `<${p.code}> ${p.text}`, text: `⟦${n}⟧ ${p.code}` });
+}
+
+function withCodes(parts) {
+  const frag = document.createDocumentFragment();
+  let n = 0;
+  for (const p of parts) frag.append(p.code ? codeToken(p, ++n) : p.text);
+  return frag;
+}
+
+// Editor text with ⟦n⟧ tokens shown as the codes they stand for.
+function withTokens(text, parts) {
+  const codes = parts.filter((p) => p.code);
+  const frag = document.createDocumentFragment();
+  const pieces = text.split(/⟦([0-9]+)⟧/);
+  pieces.forEach((piece, i) => {
+    if (i % 2 === 0) frag.append(piece);
+    else frag.append(codes[Number(piece) - 1] ? codeToken(codes[Number(piece) - 1], piece) : `⟦${piece}⟧`);
+  });
+  return frag;
+}
 
 // Text with glossary spans (UTF-16 offsets from the server) wrapped in <mark>.
 function highlighted(text, spans, render) {
@@ -55,6 +98,7 @@ function highlighted(text, spans, render) {
 }
 
 function sourceCell(u) {
+  if (u.source_parts) return el("td", { class: "src", lang: "id" }, withCodes(u.source_parts));
   return el("td", { class: "src", lang: "id" }, highlighted(u.source, u.source_terms, (s) =>
     el("mark", { class: "term" + (s.ok ? "" : " missing"), title: `${s.id}: English must be “${s.target}”` + (s.ok ? "" : " (missing from the English)") })));
 }
@@ -62,10 +106,15 @@ function sourceCell(u) {
 function targetCell(u) {
   const cur = current(u);
   const td = el("td", { class: "tgt", lang: "en" });
-  if (state.editing === u.index) {
+  if (state.editing === u.key) {
     const ta = el("textarea", { class: "editor", "aria-label": "English translation" });
-    ta.value = cur.target;
+    ta.value = state.editText;
     td.append(ta);
+    return td;
+  }
+  if (u.target_parts) {
+    td.append(u.target_tokens !== null ? withTokens(cur.target, u.target_parts) : withCodes(u.target_parts));
+    if (u.locked) td.title = u.locked;
     return td;
   }
   const r = row(u);
@@ -78,7 +127,7 @@ function targetCell(u) {
 function statusCell(u) {
   const cur = current(u);
   return el("td", { class: "st" },
-    el("span", { class: "status " + cur.status, text: cur.status }), el("br"),
+    statusBadge(cur.status), el("br"),
     el("button", { type: "button", "data-act": "approve", title: "Approve (a)", text: "✓" }),
     el("button", { type: "button", "data-act": "reject", title: "Reject (r)", text: "✗" }),
     el("button", { type: "button", "data-act": "edit", title: "Edit (e)", text: "✎" }));
@@ -92,27 +141,91 @@ function issuesCell(u) {
 }
 
 function renderRow(u) {
-  const tr = el("tr", { "data-index": String(u.index), "data-tuid": u.tuid },
+  const tr = el("tr", { "data-index": String(u.index), "data-tuid": u.tuid, "data-key": u.key },
     el("td", { class: "n", text: String(u.index + 1) }), sourceCell(u), targetCell(u), statusCell(u), issuesCell(u));
-  if (state.edits.has(u.index)) tr.classList.add("edited");
+  if (state.edits.has(u.key)) tr.classList.add("edited");
+  if (state.conflicts.has(u.key)) tr.classList.add("conflict");
   if (state.selected === u.index) tr.classList.add("selected");
   return tr;
 }
 
-function visible() { return state.units.filter(FILTERS[state.filter]); }
+// The unit being edited stays in view whatever the filter, so the typing is never hidden.
+function visible() { return state.units.filter((u) => u.key === state.editing || FILTERS[state.filter](u)); }
+
+function editor() { return tbody().querySelector("textarea.editor"); }
+
+// After a re-render the editor is a new element: give it the focus and caret back.
+function refocus(sel) {
+  const ta = editor();
+  if (!ta) return;
+  ta.focus();
+  const at = sel || [ta.value.length, ta.value.length];
+  ta.setSelectionRange(at[0], at[1]);
+}
+
+function editorSelection() {
+  const ta = editor();
+  return ta && document.activeElement === ta ? [ta.selectionStart, ta.selectionEnd] : null;
+}
 
 function render() {
+  const sel = editorSelection();
   const rows = visible();
   if (state.selected === null || !rows.some((u) => u.index === state.selected)) state.selected = rows.length ? rows[0].index : null;
   tbody().replaceChildren(...rows.map(renderRow));
   $("#empty").hidden = rows.length > 0;
   renderChrome();
+  renderConflicts();
+  if (state.editing !== null) refocus(sel);
 }
 
 function rerenderRow(index) {
+  const u = unitAt(index);
   const old = tbody().querySelector(`tr[data-index="${index}"]`);
-  if (old) old.replaceWith(renderRow(state.units[index]));
+  if (old && u) {
+    const sel = u.key === state.editing ? editorSelection() : null;
+    old.replaceWith(renderRow(u));
+    if (sel) refocus(sel);
+  }
   renderChrome();
+}
+
+// Units both this page and someone else changed: both versions, side by side, to choose from.
+function renderConflicts() {
+  const box = $("#conflicts");
+  const items = [];
+  for (const [key, c] of state.conflicts) {
+    const who = c.disk ? [c.disk.changeid, c.disk.changedate].filter(Boolean).join(", ") : "";
+    const disk = c.disk
+      ? el("div", { class: "side disk" }, el("h3", { text: "On disk now" + (who ? ` (${who})` : "") }),
+        statusBadge(c.disk.status), el("p", { class: "text", text: c.disk.target }))
+      : el("div", { class: "side disk" }, el("h3", { text: "On disk now" }), el("p", { text: "This unit is no longer in the file." }));
+    const mine = el("div", { class: "side mine" }, el("h3", { text: "Yours" }),
+      statusBadge(c.mine.status), el("p", { class: "text", text: c.mine.target }));
+    const actions = el("div", { class: "actions" },
+      el("button", { type: "button", "data-choose": "disk", text: c.disk ? "Keep the version on disk" : "Drop my edit" }));
+    if (c.disk) actions.append(el("button", { type: "button", "data-choose": "mine", text: "Use mine" }));
+    items.push(el("li", { "data-key": key }, el("p", { class: "src", lang: "id", text: c.base.source }), el("div", { class: "sides" }, disk, mine), actions));
+  }
+  box.querySelector("ul").replaceChildren(...items);
+  box.hidden = items.length === 0;
+}
+
+function choose(key, which) {
+  const c = state.conflicts.get(key);
+  if (!c) return;
+  state.conflicts.delete(key);
+  const e = state.edits.get(key);
+  if (which === "mine" && e && c.disk) {
+    // Mine wins over the version on disk now: that version becomes the edit's base.
+    e.base = { source: c.disk.source, target: c.disk.target, status: c.disk.status };
+    message("Your version will replace the one on disk when you save.", true);
+  } else {
+    state.edits.delete(key);
+    state.live.delete(key);
+    message("Kept the version on disk.", true);
+  }
+  render();
 }
 
 function renderChrome() {
@@ -157,52 +270,58 @@ function move(step) {
   select(rows[next].index);
 }
 
-function setEdit(index, target, status) {
-  const u = state.units[index];
-  if (target === u.target && status === u.status) state.edits.delete(index);
-  else state.edits.set(index, { target, status });
+function baseOf(u) { return { source: u.source, target: u.target, status: u.status }; }
+
+function setEdit(u, target, status) {
+  const old = state.edits.get(u.key);
+  if (target === editable(u) && status === u.status && !state.conflicts.has(u.key)) state.edits.delete(u.key);
+  // The base stays the unit as it was when the edit began, whatever was loaded since.
+  else state.edits.set(u.key, { target, status, base: old ? old.base : baseOf(u) });
 }
 
 function startEdit(index = state.selected) {
-  if (index === null) return;
-  state.editing = index;
+  const u = unitAt(index);
+  if (!u) return;
+  if (u.locked) { message(`Unit ${index + 1}: ${u.locked}.`); return; }
+  state.editing = u.key;
+  state.editText = current(u).target;
   rerenderRow(index);
-  const ta = tbody().querySelector(`tr[data-index="${index}"] textarea`);
-  ta.focus();
-  ta.setSelectionRange(ta.value.length, ta.value.length);
+  refocus();
+  if (u.target_tokens !== null) message("Each ⟦n⟧ is an inline code of this segment: keep every one exactly once (move them where the sentence needs them).", true);
 }
 
+function editingUnit() { return state.editing === null ? null : state.byKey.get(state.editing) || null; }
+
 function commitEdit() {
-  const index = state.editing;
-  const ta = tbody().querySelector(`tr[data-index="${index}"] textarea`);
+  const u = editingUnit();
   state.editing = null;
-  if (ta) {
-    const cur = current(state.units[index]);
-    setEdit(index, ta.value, cur.status);
-    recheck(index, ta.value);
-  }
-  rerenderRow(index);
+  if (!u) return;
+  setEdit(u, state.editText, current(u).status);
+  recheck(u, state.editText);
+  rerenderRow(u.index);
 }
 
 function cancelEdit() {
-  const index = state.editing;
+  const u = editingUnit();
   state.editing = null;
-  rerenderRow(index);
+  if (u) rerenderRow(u.index);
 }
 
 function setStatus(status, index = state.selected) {
-  if (index === null) return;
-  const cur = current(state.units[index]);
-  setEdit(index, cur.target, cur.status === status ? state.units[index].status : status);
+  const u = unitAt(index);
+  if (!u) return;
+  const cur = current(u);
+  setEdit(u, cur.target, cur.status === status ? u.status : status);
   rerenderRow(index);
 }
 
-async function recheck(index, target) {
+async function recheck(u, target) {
   try {
-    const res = await api("/api/check", { index, target });
+    const res = await api("/api/check", { key: u.key, target });
     if (res.ok) {
       const data = await res.json();
-      if (current(state.units[index]).target === target) { state.live.set(index, data); rerenderRow(index); }
+      const now = state.byKey.get(u.key);
+      if (now && current(now).target === target) { state.live.set(u.key, data); rerenderRow(now.index); }
     }
   } catch (e) { /* the row keeps its old issues; saving re-checks everything */ }
 }
@@ -216,16 +335,27 @@ async function save() {
   if (state.saving) return;
   if (!state.edits.size) { message("Nothing to save.", true); return; }
   state.saving = true;
-  const edits = [...state.edits].map(([index, e]) => ({ index, tuid: state.units[index].tuid, target: e.target, status: e.status }));
+  const edits = [...state.edits].map(([key, e]) => ({ key, base: e.base, target: e.target, status: e.status }));
   try {
     const res = await api("/api/save", { version: state.version, edits });
     const data = await res.json();
     if (res.ok) {
-      state.edits.clear();
+      const conflicts = new Map(data.conflicts.map((c) => [c.key, c]));
+      // Forget the edits this save wrote; one changed while the request was under way stays.
+      for (const sent of edits) {
+        const e = state.edits.get(sent.key);
+        if (e && !conflicts.has(sent.key) && e.target === sent.target && e.status === sent.status) state.edits.delete(sent.key);
+      }
+      state.conflicts = conflicts;
       accept(data);
-      message(`Saved ${data.saved} unit${data.saved === 1 ? "" : "s"} to ${data.file} (previous version kept as ${data.file}.bak).`, true);
-    } else if (res.status === 409) {
-      message(`Not saved: ${data.error}.`, false, { label: "Load the file from disk and re-apply my edits", run: rebase });
+      const saved = `Saved ${data.saved} unit${data.saved === 1 ? "" : "s"} to ${data.file}` +
+        (data.backup ? ` (previous version kept as ${data.backup})` : "") + ".";
+      if (conflicts.size) {
+        message(`${saved} ${conflicts.size} unit${conflicts.size === 1 ? " was" : "s were"} changed on disk by someone else ` +
+          "since this page loaded it: choose which version to keep below, then save again.");
+      } else {
+        message(saved, true);
+      }
     } else {
       message(`Not saved: ${data.error || res.statusText}. Your edits are still in the page.`);
     }
@@ -237,29 +367,17 @@ async function save() {
   }
 }
 
-// After a refused save: take the file as it is now and put this page's edits on top.
-async function rebase() {
-  const data = await (await fetch("/api/units")).json();
-  const old = state.units;
-  const kept = new Map();
-  let lost = 0;
-  for (const [index, e] of state.edits) {
-    const u = data.units[index];
-    if (u && u.tuid === old[index].tuid && u.source === old[index].source) kept.set(index, e);
-    else lost++;
-  }
-  state.edits = kept;
-  accept(data);
-  for (const [index, e] of kept) setEdit(index, e.target, e.status);
-  message(`Loaded the current file and re-applied ${state.edits.size} edit(s)` + (lost ? `; ${lost} no longer match a unit and were dropped` : "") + ". Save again to write them.", !lost);
-  render();
-}
-
 function accept(data) {
   state.file = data.file;
   state.version = data.version;
   state.units = data.units;
+  state.byKey = new Map(data.units.map((u) => [u.key, u]));
   state.live.clear();
+  // Edits whose unit matches them now (someone made the same change) need no saving.
+  for (const [key, e] of [...state.edits]) {
+    const u = state.byKey.get(key);
+    if (u && editable(u) === e.target && u.status === e.status && !state.conflicts.has(key)) state.edits.delete(key);
+  }
   render();
 }
 
@@ -284,9 +402,16 @@ function onKey(ev) {
   if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
 }
 
+function onInput(ev) {
+  if (ev.target.matches("textarea.editor")) state.editText = ev.target.value;
+}
+
 function onClick(ev) {
   const filter = ev.target.closest("#filters button");
+  // The editor stays open and keeps its text: the unit being edited is shown under every filter.
   if (filter) { state.filter = filter.dataset.filter; render(); return; }
+  const choice = ev.target.closest("#conflicts button[data-choose]");
+  if (choice) { choose(choice.closest("li").dataset.key, choice.dataset.choose); return; }
   const tr = ev.target.closest("tbody tr");
   if (!tr) return;
   const index = Number(tr.dataset.index);
@@ -312,6 +437,7 @@ window.addEventListener("beforeunload", (ev) => {
 document.addEventListener("DOMContentLoaded", async () => {
   document.addEventListener("keydown", onKey);
   document.addEventListener("click", onClick);
+  document.addEventListener("input", onInput);
   document.addEventListener("dblclick", onDblClick);
   $("#save").addEventListener("click", save);
   try {

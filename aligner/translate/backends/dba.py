@@ -5,26 +5,70 @@ candidate continuation is put in a *bank* by how many constraint tokens it has
 met, and the beam is filled round-robin over the banks (best of the highest
 bank, best of the next, ..., then the second best of each), so hypotheses that
 honour constraints survive next to fluent ones.  A hypothesis may end only
-when all its constraints are met; at the length limit the best partial ones are
-forced out and the caller sees which constraints are missing.
+when all its constraints are met.  Two rules keep the guarantee:
+
+* terms win over the repetition guard: a token that advances an unmet
+  constraint is never banned by ``no_repeat_ngram_size``;
+* a hypothesis that can no longer fit its missing constraint tokens before the
+  length limit is kept only when no other can, so a constraint is left unmet
+  only when its tokens do not fit at all.  Then the best partial hypothesis is
+  forced out at the limit and the caller sees which constraints are missing.
 
 The loop is ours (encoder once, decoder step by step with its KV cache), but
 logits processors, candidate selection, length penalty and early stopping
 follow ``GenerationMixin._beam_search`` of transformers 5 step for step, so
 that with no constraints the output is the one ``generate(num_beams=k)`` gives.
+Only public transformers API is used: the generation config's attributes, the
+public logits processor classes and ``EncoderDecoderCache``/``DynamicCache``.
+
+The parts: :mod:`.constraints` (phrases, constraint tracking, bank allocation),
+:class:`Scorer` (the model and its logits processors), :class:`Candidates`
+(one step's continuations), :class:`Beams` (running hypotheses),
+:class:`FinishedPool` (finished hypotheses) and :func:`beam_search` (the loop).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers import (
+    DynamicCache,
+    EncoderDecoderCache,
+    EncoderNoRepeatNGramLogitsProcessor,
+    EncoderRepetitionPenaltyLogitsProcessor,
+    ForcedBOSTokenLogitsProcessor,
+    ForcedEOSTokenLogitsProcessor,
+    GenerationConfig,
+    InfNanRemoveLogitsProcessor,
+    LogitNormalization,
+    LogitsProcessorList,
+    MinLengthLogitsProcessor,
+    NoBadWordsLogitsProcessor,
+    NoRepeatNGramLogitsProcessor,
+    RepetitionPenaltyLogitsProcessor,
+    SuppressTokensAtBeginLogitsProcessor,
+    SuppressTokensLogitsProcessor,
+)
 
 from aligner.text import occurs
+from aligner.translate.backends.constraints import (
+    ConstraintState,
+    ConstraintTracker,
+    ForbiddenTracker,
+    Phrase,
+    WordTable,
+    round_robin_order,
+    take,
+)
 from aligner.types import TermHit
+
+__all__ = ["Hypothesis", "Phrase", "TermEncoder", "WordTable", "beam_search", "generation_settings", "translate_batch"]
 
 _NEG = -1.0e9
 # Unmet constraints outrank any score difference when finished hypotheses are compared.
@@ -32,26 +76,28 @@ _UNMET_PENALTY = 1.0e5
 _MARKER = "\u2581"  # SentencePiece word-start marker
 _WORD = re.compile(r"\w")
 
-
-@dataclass(frozen=True)
-class Phrase:
-    """A target-side phrase as token sequences; each variant is one accepted tokenisation.
-
-    ``marked[i]`` is True when variant ``i`` begins with the word-start marker
-    (it may follow any token); an unmarked variant may only follow a token that
-    does not end inside a word, so the phrase still starts at a word boundary.
-    """
-
-    variants: tuple[tuple[int, ...], ...]
-    marked: tuple[bool, ...]
-
-
-@dataclass(frozen=True)
-class WordTable:
-    """Per vocabulary entry: does the piece glue onto the previous word, does it end inside a word."""
-
-    continues: torch.Tensor  # bool[V]
-    ends_word: torch.Tensor  # bool[V]
+# generate's values for settings neither the caller nor the model's generation config sets
+# (GenerationConfig leaves them None and fills them in inside generate).
+GENERATE_DEFAULTS: dict[str, Any] = {
+    "max_length": 20,
+    "min_length": 0,
+    "early_stopping": False,
+    "length_penalty": 1.0,
+    "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0,
+    "repetition_penalty": 1.0,
+    "encoder_repetition_penalty": 1.0,
+    "remove_invalid_values": False,
+}
+# Settings that change beam search in ways this decoder does not reproduce.
+_UNSUPPORTED = {
+    "sequence_bias": None,
+    "guidance_scale": (None, 1, 1.0),
+    "exponential_decay_length_penalty": None,
+    "num_beam_groups": (None, 1),
+    "diversity_penalty": (None, 0, 0.0),
+    "num_return_sequences": (None, 1),
+}
 
 
 @dataclass(frozen=True)
@@ -63,51 +109,285 @@ class Hypothesis:
     met: tuple[bool, ...]
 
 
-def _pack(phrases: Sequence[Sequence[Phrase]], batch: int, device: torch.device):
-    """Constraint sets -> padded tensors [B, C, 2, L] (ids, -1 pad), lengths, marks, bank weights."""
-    n = max((len(p) for p in phrases), default=0)
-    width = max((len(v) for ps in phrases for p in ps for v in p.variants), default=1)
-    seq = torch.full((batch, n, 2, width), -1, dtype=torch.long)
-    length = torch.zeros((batch, n, 2), dtype=torch.long)
-    marked = torch.ones((batch, n, 2), dtype=torch.bool)
-    for b, ps in enumerate(phrases):
-        for c, phrase in enumerate(ps):
-            for v, (ids, mark) in enumerate(list(zip(phrase.variants, phrase.marked))[:2]):
-                seq[b, c, v, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-                length[b, c, v] = len(ids)
-                marked[b, c, v] = mark
-    weight = length.max(-1).values
-    return seq.to(device), length.to(device), marked.to(device), weight.to(device)
+def generation_settings(model: Any, num_beams: int, **kwargs: Any) -> GenerationConfig:
+    """The generation config ``generate`` would build from the model's defaults and ``kwargs``.
 
-
-def _advance(prog, done_before, seq, length, marked, tok, prev_ends_word):
-    """Progress of every (constraint, variant) automaton after appending ``tok``.
-
-    prog [B,M,C,2]: tokens matched so far; done_before [B,M,C] blocks met
-    constraints; tok, prev_ends_word [B,M].  Returns new progress and which
-    constraints were completed by ``tok``.
+    ``max_new_tokens``/``min_new_tokens`` become ``max_length``/``min_length``
+    (the decoder's prompt is its one start token), as in ``generate``.
     """
-    b, m, c, _ = prog.shape
-    if c == 0:
-        return prog, torch.zeros((b, m, 0), dtype=torch.bool, device=prog.device)
-    width = seq.shape[-1]
-    seq_m = seq[:, None].expand(b, m, c, 2, width)
-    expected = seq_m.gather(-1, prog.clamp(max=width - 1)[..., None]).squeeze(-1)
-    t = tok[:, :, None, None]
-    open_ = (length[:, None] > 0) & ~done_before[..., None]
-    advance = (expected == t) & (prog > 0) & (prog < length[:, None]) & open_
-    left_ok = marked[:, None] | ~prev_ends_word[:, :, None, None]
-    start = (seq_m[..., 0] == t) & open_ & left_ok
-    new = torch.where(advance, prog + 1, torch.where(start, torch.ones_like(prog), torch.zeros_like(prog)))
-    completed = ((new == length[:, None]) & (length[:, None] > 0)).any(-1)
-    new = torch.where(completed[..., None], torch.zeros_like(new), new)
-    return new, completed
-
-
-def generation_settings(model: Any, num_beams: int, **kwargs: Any) -> Any:
-    """The generation config ``generate`` would build from the model's defaults and ``kwargs``."""
-    config, _ = model._prepare_generation_config(None, num_beams=num_beams, do_sample=False, **kwargs)
+    config = copy.deepcopy(model.generation_config)
+    default_max_length = kwargs.get("max_length") is None and config.max_length is None
+    unknown = config.update(num_beams=num_beams, do_sample=False, **kwargs)
+    if unknown:
+        raise TypeError(f"unknown generation options: {', '.join(sorted(unknown))}")
+    for name, value in GENERATE_DEFAULTS.items():
+        if getattr(config, name, None) is None:
+            setattr(config, name, value)
+    for name, allowed in _UNSUPPORTED.items():
+        value = getattr(config, name, None)
+        if value is not None and (allowed is None or value not in allowed):
+            raise ValueError(f"the constrained decoder does not support {name}={value!r}")
+    if config.max_new_tokens is not None:
+        config.max_length = config.max_new_tokens + 1
+    elif default_max_length:
+        positions = getattr(model.config, "max_position_embeddings", None)
+        config.max_length = min(config.max_length + 1, positions or config.max_length + 1)
+    if config.min_new_tokens is not None:
+        config.min_length = config.min_new_tokens + 1
     return config
+
+
+def _token_ids(value: Any) -> list[int]:
+    """A special-token setting (None, an id or a list of ids) as a list."""
+    if value is None:
+        return []
+    return [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)]
+
+
+class Scorer:
+    """The model's side of the search: encoder once, then one decoder step per call.
+
+    Holds the KV cache (public ``EncoderDecoderCache`` of two ``DynamicCache``) and
+    the logits processors ``generate`` would apply, built from the public
+    processor classes.  The ``no_repeat_ngram_size`` ban is applied here too,
+    except on the tokens the caller exempts (those that advance a constraint).
+    """
+
+    def __init__(
+        self, model: Any, config: GenerationConfig, input_ids: torch.Tensor, attention_mask: torch.Tensor, beams: int,
+    ) -> None:
+        self.model = model
+        device = input_ids.device
+        self.eos = torch.tensor(_token_ids(config.eos_token_id), dtype=torch.long, device=device)
+        start = _token_ids(config.decoder_start_token_id) or _token_ids(config.bos_token_id)
+        if not start:
+            raise ValueError("the model sets neither decoder_start_token_id nor bos_token_id")
+        self.start_id = start[0]
+        pad = _token_ids(config.pad_token_id)
+        self.fill_id = pad[0] if pad else (int(self.eos[0]) if len(self.eos) else -1)
+        self.before_ngram, self.after_ngram = _processors(config, input_ids, device)
+        n = config.no_repeat_ngram_size
+        self.ngram = NoRepeatNGramLogitsProcessor(n) if n and n > 0 else None
+
+        encoded = model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
+        # Repeated per beam, as generate does.
+        encoded.last_hidden_state = encoded.last_hidden_state.repeat_interleave(beams, dim=0)
+        self.encoded = encoded
+        self.mask = attention_mask.repeat_interleave(beams, dim=0)
+        self.cache = EncoderDecoderCache(DynamicCache(config=model.config), DynamicCache(config=model.config))
+
+    def log_probs(self, seqs: torch.Tensor, exempt: Callable[[int], torch.Tensor] | None = None) -> torch.Tensor:
+        """Processed next-token log-probabilities [N,V] of the sequences ``seqs`` [N,T].
+
+        ``exempt(V)`` [N,V] (bool), asked for only when the repetition guard is on,
+        marks tokens the guard may not ban.
+        """
+        out = self.model(
+            attention_mask=self.mask, encoder_outputs=self.encoded, decoder_input_ids=seqs[:, -1:],
+            cache=self.cache, use_cache=True, return_dict=True,
+        )
+        self.cache = out.cache
+        scores = torch.nn.functional.log_softmax(out.logits[:, -1, :].to(dtype=torch.float32), dim=-1)
+        del out
+        scores = self.before_ngram(seqs, scores)
+        if self.ngram is not None:
+            banned = self.ngram(seqs, torch.zeros_like(scores)) == float("-inf")
+            if exempt is not None:
+                banned &= ~exempt(scores.shape[-1])
+            scores = scores.masked_fill(banned, float("-inf"))
+        return self.after_ngram(seqs, scores)
+
+    def reorder(self, parents: torch.Tensor) -> None:
+        """Keep the cache rows of ``parents`` (flat beam indices), in that order."""
+        # Only the self-attention cache depends on the beam; cross-attention is the same for
+        # every beam of a sentence, so it is not reordered.
+        self.cache.self_attention_cache.reorder_cache(parents)
+
+
+def _processors(
+    config: GenerationConfig, input_ids: torch.Tensor, device: torch.device,
+) -> tuple[LogitsProcessorList, LogitsProcessorList]:
+    """generate's logits processors for beam search, before and after the n-gram ban, in its order."""
+    eos = _token_ids(config.eos_token_id)
+    before, after = LogitsProcessorList(), LogitsProcessorList()
+    if config.encoder_repetition_penalty != 1.0:
+        before.append(EncoderRepetitionPenaltyLogitsProcessor(float(config.encoder_repetition_penalty), input_ids))
+    if config.repetition_penalty != 1.0:
+        before.append(RepetitionPenaltyLogitsProcessor(float(config.repetition_penalty)))
+    if config.encoder_no_repeat_ngram_size > 0:
+        after.append(EncoderNoRepeatNGramLogitsProcessor(config.encoder_no_repeat_ngram_size, input_ids))
+    if config.bad_words_ids is not None:
+        after.append(NoBadWordsLogitsProcessor(config.bad_words_ids, eos or None))
+    if eos and config.min_length > 0:
+        after.append(MinLengthLogitsProcessor(config.min_length, eos, device=device))
+    if config.forced_bos_token_id is not None:
+        after.append(ForcedBOSTokenLogitsProcessor(config.forced_bos_token_id))
+    if config.forced_eos_token_id is not None:
+        after.append(ForcedEOSTokenLogitsProcessor(config.max_length, config.forced_eos_token_id, device=device))
+    if config.remove_invalid_values is True:
+        after.append(InfNanRemoveLogitsProcessor())
+    if config.suppress_tokens is not None:
+        after.append(SuppressTokensLogitsProcessor(config.suppress_tokens, device=device))
+    if config.begin_suppress_tokens is not None:
+        begin = 1 if config.forced_bos_token_id is None else 2
+        after.append(SuppressTokensAtBeginLogitsProcessor(config.begin_suppress_tokens, begin, device=device))
+    if config.renormalize_logits is True:
+        after.append(LogitNormalization())
+    return before, after
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One step's continuations [B,M]: parent beam, token, total score, their constraint states,
+    constraints still unmet, and whether they stop (EOS or the length limit)."""
+
+    beam: torch.Tensor
+    token: torch.Tensor
+    score: torch.Tensor
+    invalid: torch.Tensor
+    required: ConstraintState
+    banned: ConstraintState
+    unmet: torch.Tensor
+    stop: torch.Tensor
+
+    def take(self, index: torch.Tensor) -> Candidates:
+        """The candidates at ``index`` [B,N], in that order (every field reordered alike)."""
+        return Candidates(*(
+            getattr(self, f.name).take(index) if isinstance(getattr(self, f.name), ConstraintState)
+            else take(getattr(self, f.name), index)
+            for f in dataclasses.fields(self)
+        ))
+
+
+@dataclass(frozen=True)
+class Beams:
+    """The running hypotheses [B,K]: sequences (start token first), scores, constraint states."""
+
+    seqs: torch.Tensor  # [B,K,max_length]
+    scores: torch.Tensor
+    required: ConstraintState
+    banned: ConstraintState
+
+    @classmethod
+    def start(cls, batch: int, beams: int, max_length: int, scorer: Scorer,
+              required: ConstraintTracker, banned: ForbiddenTracker) -> Beams:
+        """Every beam holds the start token; only the first is alive, as in generate."""
+        device = required.table.seq.device
+        seqs = torch.full((batch, beams, max_length), scorer.fill_id, dtype=torch.long, device=device)
+        seqs[:, :, 0] = scorer.start_id
+        scores = torch.zeros((batch, beams), device=device)
+        scores[:, 1:] = _NEG
+        return cls(seqs, scores, required.start(beams), banned.start(beams))
+
+    def extend(self, cands: Candidates, cur_len: int) -> tuple[Beams, torch.Tensor, torch.Tensor]:
+        """The next beams: the first K candidates in order that did not stop.
+
+        Returns them, every candidate's sequence [B,M,L], and the parent of each new beam [B,K].
+        """
+        k = self.scores.shape[1]
+        seqs = take(self.seqs, cands.beam).clone()
+        seqs[:, :, cur_len] = cands.token
+        position = torch.arange(cands.token.shape[1], device=seqs.device)[None, :]
+        run = torch.topk(-(position + (cands.stop | cands.invalid).long() * (position.shape[1] + 1)), k).indices
+        kept = cands.take(run)
+        scores = (cands.score + cands.stop.float() * _NEG).gather(1, run)
+        return Beams(take(seqs, run), scores, kept.required, kept.banned), seqs, kept.beam
+
+
+class FinishedPool:
+    """The ``K`` best finished hypotheses per input, as ``generate`` keeps them.
+
+    A hypothesis with unmet constraints (forced out at the length limit) ranks
+    below every one that met them all, whatever their scores.
+    """
+
+    def __init__(self, seqs: torch.Tensor, constraints: int, length_penalty: float, early_stopping: bool | str):
+        b, k, _ = seqs.shape
+        device = seqs.device
+        self.length_penalty = length_penalty
+        self.early_stopping = early_stopping
+        self.seqs = seqs.clone()
+        self.scores = torch.full((b, k), _NEG, device=device)
+        self.finished = torch.zeros((b, k), dtype=torch.bool, device=device)
+        self.unmet = torch.zeros((b, k), device=device)
+        self.met = torch.zeros((b, k, constraints), dtype=torch.bool, device=device)
+        self.length = torch.ones((b, k), dtype=torch.long, device=device)
+        # False once no running hypothesis of an input can beat its finished ones.
+        self.improvable = torch.ones((b, 1), dtype=torch.bool, device=device)
+
+    def add(self, seqs: torch.Tensor, scores: torch.Tensor, stopped: torch.Tensor, unmet: torch.Tensor,
+            met: torch.Tensor, length: int) -> None:
+        """Merge the stopped ones of the top ``K`` candidates (seqs [B,K,L], ...) of length ``length``."""
+        b, k = scores.shape
+        new = scores / ((length - 1) ** self.length_penalty)
+        full = self.finished.all(-1, keepdim=True) & (self.early_stopping is True)
+        new = new + full.float() * _NEG
+        new = new + (~self.improvable).float() * _NEG
+        new = new + (~stopped).float() * _NEG
+        merged_scores = torch.cat([self.scores, new], 1)
+        merged_unmet = torch.cat([self.unmet, unmet.float()], 1)
+        keep = torch.topk(merged_scores - merged_unmet * _UNMET_PENALTY, k).indices
+        self.scores = merged_scores.gather(1, keep)
+        self.unmet = merged_unmet.gather(1, keep)
+        self.finished = torch.cat([self.finished, stopped], 1).gather(1, keep)
+        self.length = torch.cat([self.length, torch.full_like(self.length, length)], 1).gather(1, keep)
+        self.seqs = take(torch.cat([self.seqs, seqs], 1), keep)
+        self.met = take(torch.cat([self.met, met], 1), keep)
+
+    def update_improvable(self, running_scores: torch.Tensor, cur_len: int, max_length: int) -> None:
+        """generate's early-stop heuristic: can the best running hypothesis still beat the worst finished one?"""
+        if self.early_stopping == "never" and self.length_penalty > 0.0:
+            best_len = max_length - 1
+        else:
+            best_len = cur_len - 1
+        best_running = running_scores.max(-1, keepdim=True).values / (best_len**self.length_penalty)
+        worst = torch.where(self.finished, self.scores.min(-1, keepdim=True).values, torch.full_like(self.scores, _NEG))
+        self.improvable &= (best_running > worst).any(-1, keepdim=True)
+
+    def done(self) -> bool:
+        """No input can improve, or (early_stopping=True) every input has K finished hypotheses."""
+        return not self.improvable.any() or (self.early_stopping is True and bool(self.finished.all()))
+
+    def best(self, constraints: Sequence[int]) -> list[Hypothesis]:
+        """The best hypothesis of each input; ``constraints[b]``: how many input ``b`` has."""
+        out = []
+        for b, n in enumerate(constraints):
+            length = int(self.length[b, 0])
+            tokens = tuple(self.seqs[b, 0, 1:length].tolist())
+            met = tuple(bool(x) for x in self.met[b, 0, :n].tolist())
+            out.append(Hypothesis(tokens, float(self.scores[b, 0]), met))
+        return out
+
+
+def _propose(total: torch.Tensor, beams: int, advancing: torch.Tensor, advancing_ok: torch.Tensor,
+             constrained: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+    """Candidate (beam, token, score, invalid) [B,M]: the top ``2K`` of ``total`` [B,K,V] (as generate).
+
+    With ``constrained`` rows [B] (None: no row is guided) each beam of a
+    constrained row adds its best token, and every beam adds the tokens that
+    advance one of its unmet constraints (``advancing`` [B,K,A], where
+    ``advancing_ok``), as in Post & Vilar; duplicates are marked invalid.
+    """
+    b, k, v = total.shape
+    score, index = torch.topk(total.view(b, k * v), 2 * beams)
+    beam, token = index // v, index % v
+    invalid = torch.zeros_like(token, dtype=torch.bool)
+    if constrained is None:
+        return beam, token, score, invalid
+    ext_tok = torch.cat([total.argmax(-1)[..., None], advancing], -1)
+    ext_ok = torch.cat([constrained[:, None, None].expand(b, k, 1), advancing_ok], -1)
+    ext_score = total.gather(-1, ext_tok)
+    ext_ok = ext_ok & (ext_score > float("-inf"))
+    ext_beam = torch.arange(k, device=total.device)[None, :, None].expand_as(ext_tok)
+    beam = torch.cat([beam, ext_beam.reshape(b, -1)], 1)
+    token = torch.cat([token, ext_tok.reshape(b, -1)], 1)
+    score = torch.cat([score, ext_score.reshape(b, -1)], 1)
+    invalid = torch.cat([invalid, ~ext_ok.reshape(b, -1)], 1)
+    m = token.shape[1]
+    key = torch.where(invalid, -1 - torch.arange(m, device=total.device)[None, :], beam * v + token)
+    earlier = torch.ones(m, m, dtype=torch.bool, device=total.device).tril(-1)
+    invalid = invalid | ((key[:, :, None] == key[:, None, :]) & earlier).any(-1)
+    return beam, token, score, invalid
 
 
 @torch.inference_mode()
@@ -140,211 +420,81 @@ def beam_search(
         raise ValueError("forbidden phrases need a WordTable to find word boundaries")
 
     config = generation_settings(model, K, **generation_kwargs)
-    model._prepare_special_tokens(config, True, device=device, batch_size=B)
-    processors = model._get_logits_processor(
-        generation_config=config, input_ids_seq_length=1, encoder_input_ids=input_ids,
-        device=device, model_kwargs={"attention_mask": attention_mask},
-    )
     max_length = config.max_length
-    length_penalty = config.length_penalty
-    early_stopping = config.early_stopping
-    eos = config._eos_token_tensor.reshape(-1) if config._eos_token_tensor is not None else torch.empty(0, dtype=torch.long, device=device)
-    start_id = config._decoder_start_token_tensor.reshape(-1)[0].item()
-    fill = config._pad_token_tensor.item() if config._pad_token_tensor is not None else (eos[0].item() if len(eos) else -1)
-
-    cseq, clen, cmark, cweight = _pack(constraints, B, device)
-    fseq, flen, fmark, _ = _pack(forbidden, B, device)
-    C, F = cseq.shape[1], fseq.shape[1]
-    cvalid = clen.max(-1).values > 0 if C else torch.zeros((B, 0), dtype=torch.bool, device=device)
-    n_constraints = cvalid.sum(-1)  # [B]
-    row_constrained = n_constraints > 0
-    guided = C > 0 or F > 0
-    n_banks = int(cweight.sum(-1).max().item()) + 1 if C else 1
-
-    # Encoder once; its output repeated per beam, as generate does.
-    encoder_out = model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
-    encoder_out.last_hidden_state = encoder_out.last_hidden_state.repeat_interleave(K, dim=0)
-    mask = attention_mask.repeat_interleave(K, dim=0)
-
-    seqs = torch.full((B, K, max_length), fill, dtype=torch.long, device=device)
-    seqs[:, :, 0] = start_id
-    run_scores = torch.zeros((B, K), device=device)
-    run_scores[:, 1:] = _NEG
-    prog = torch.zeros((B, K, C, 2), dtype=torch.long, device=device)
-    met = torch.zeros((B, K, C), dtype=torch.bool, device=device)
-    just_met = torch.zeros((B, K), dtype=torch.bool, device=device)
-    fprog = torch.zeros((B, K, F, 2), dtype=torch.long, device=device)
-    fpending = torch.zeros((B, K), dtype=torch.bool, device=device)
-
-    fin_seqs = seqs.clone()
-    fin_scores = torch.full((B, K), _NEG, device=device)
-    fin_flag = torch.zeros((B, K), dtype=torch.bool, device=device)
-    fin_unmet = torch.zeros((B, K), device=device)
-    fin_met = torch.zeros((B, K, C), dtype=torch.bool, device=device)
-    fin_len = torch.ones((B, K), dtype=torch.long, device=device)
-    improvable = torch.ones((B, 1), dtype=torch.bool, device=device)
-
-    cont = words.continues.to(device) if words is not None else None
+    # The last position that may hold a constraint token (the one after it is forced EOS).
+    content_end = max_length - 1 if config.forced_eos_token_id is not None else max_length
+    scorer = Scorer(model, config, input_ids, attention_mask, K)
+    required = ConstraintTracker(constraints, B, device)
+    banned = ForbiddenTracker(forbidden, B, device)
+    guided = required.count > 0 or banned.count > 0
+    constrained = required.required > 0 if guided else None
+    continues = words.continues.to(device) if words is not None else None
     ends_word = words.ends_word.to(device) if words is not None else None
-    batch_arange = torch.arange(B, device=device)[:, None]
-    beam_arange = torch.arange(K, device=device)
-    cache = None
+
+    beams = Beams.start(B, K, max_length, scorer, required, banned)
+    pool = FinishedPool(beams.seqs, required.count, config.length_penalty, config.early_stopping)
+    batch_offset = torch.arange(B, device=device)[:, None] * K
     cur_len = 1
     while True:
-        flat_seqs = seqs[:, :, :cur_len].reshape(B * K, cur_len)
-        out = model(
-            attention_mask=mask, encoder_outputs=encoder_out, decoder_input_ids=flat_seqs[:, -1:],
-            past_key_values=cache, use_cache=True, return_dict=True,
-        )
-        cache = out.past_key_values
-        logits = out.logits[:, -1, :].to(dtype=torch.float32)
-        del out
-        log_probs = processors(flat_seqs, torch.nn.functional.log_softmax(logits, dim=-1))
-        V = log_probs.shape[-1]
-        log_probs = log_probs.view(B, K, V)
-        if guided and cont is not None:
-            # A met constraint must end at a word boundary; a forbidden phrase only counts when it
-            # does, so after one only word-continuing pieces are allowed.
-            log_probs = log_probs.masked_fill(just_met[:, :, None] & cont[None, None, :V], float("-inf"))
-            log_probs = log_probs.masked_fill(fpending[:, :, None] & ~cont[None, None, :V], float("-inf"))
-        total = log_probs + run_scores[:, :, None]
-        top_scores, top_idx = torch.topk(total.view(B, K * V), 2 * K)
-        cand_beam, cand_tok, cand_score = top_idx // V, top_idx % V, top_scores
-        invalid = torch.zeros_like(cand_tok, dtype=torch.bool)
+        # 1. Score the next token of every beam; tokens that advance a constraint escape the n-gram ban.
+        prev = beams.seqs[:, :, cur_len - 1]
+        prev_ends = ends_word[prev] if ends_word is not None else torch.zeros_like(prev, dtype=torch.bool)
+        advancing, advancing_ok = required.next_tokens(beams.required, prev_ends)
+        prefixes = beams.seqs[:, :, :cur_len].reshape(B * K, cur_len)
+        log_probs = scorer.log_probs(prefixes, lambda vocab: _token_mask(advancing, advancing_ok, vocab)).view(B, K, -1)
+        if guided and continues is not None:
+            log_probs = _word_boundaries(log_probs, beams, continues)
 
+        # 2. Candidates: generate's top 2K, plus (guided) each beam's best and constraint-advancing tokens.
+        beam, token, score, invalid = _propose(log_probs + beams.scores[:, :, None], K, advancing, advancing_ok, constrained)
+        parent_ends = prev_ends.gather(1, beam)
+        cons = beams.required.take(beam)
+        forb = beams.banned.take(beam)
         if guided:
-            prev_tok = seqs[:, :, cur_len - 1]
-            prev_ends = ends_word[prev_tok] if ends_word is not None else torch.zeros_like(prev_tok, dtype=torch.bool)
-            # Extra candidates of constrained rows: each beam's best token and the next token
-            # of every open constraint (both tokenisations), as in Post & Vilar.
-            best = total.argmax(-1)  # [B,K]
-            if C:
-                expected = cseq[:, None].expand(B, K, C, 2, cseq.shape[-1]).gather(
-                    -1, prog.clamp(max=cseq.shape[-1] - 1)[..., None]).squeeze(-1)
-                ok = (prog < clen[:, None]) & (clen[:, None] > 0) & ~met[..., None]
-                ok &= (prog > 0) | cmark[:, None] | ~prev_ends[:, :, None, None]
-                ext_tok = torch.cat([best[..., None], expected.reshape(B, K, 2 * C)], -1)
-                ext_ok = torch.cat([row_constrained[:, None, None].expand(B, K, 1), ok.reshape(B, K, 2 * C)], -1)
-            else:
-                ext_tok, ext_ok = best[..., None], torch.zeros((B, K, 1), dtype=torch.bool, device=device)
-            ext_score = total.gather(-1, ext_tok.clamp(min=0))
-            ext_ok &= ext_score > float("-inf")
-            ext_beam = beam_arange[None, :, None].expand_as(ext_tok)
-            cand_beam = torch.cat([cand_beam, ext_beam.reshape(B, -1)], 1)
-            cand_tok = torch.cat([cand_tok, ext_tok.clamp(min=0).reshape(B, -1)], 1)
-            cand_score = torch.cat([cand_score, ext_score.reshape(B, -1)], 1)
-            invalid = torch.cat([invalid, ~ext_ok.reshape(B, -1)], 1)
-            M = cand_tok.shape[1]
-            key = torch.where(invalid, -1 - torch.arange(M, device=device)[None, :], cand_beam * V + cand_tok)
-            dup = ((key[:, :, None] == key[:, None, :]) & torch.ones(M, M, dtype=torch.bool, device=device).tril(-1)).any(-1)
-            invalid |= dup
-
-            parent_prev_ends = prev_ends.gather(1, cand_beam)
-            p_prog = prog.gather(1, cand_beam[:, :, None, None].expand(B, M, C, 2))
-            p_met = met.gather(1, cand_beam[:, :, None].expand(B, M, C))
-            new_prog, completed = _advance(p_prog, p_met, cseq, clen, cmark, cand_tok, parent_prev_ends)
-            new_met = p_met | completed
-            new_just = completed.any(-1)
-            # Bank = tokens met: whole met constraints plus the one furthest in progress (terms
-            # sharing a prefix, like NATO summit / NATO Secretary General, must not count twice).
-            if C:
-                partial = torch.where(new_met, torch.zeros_like(new_prog[..., 0]), new_prog.max(-1).values)
-                bank = torch.where(new_met, cweight[:, None], 0).sum(-1) + partial.max(-1).values
-            else:
-                bank = torch.zeros_like(cand_tok)
-            unmet = n_constraints[:, None] - (new_met & cvalid[:, None]).sum(-1)
-            p_fprog = fprog.gather(1, cand_beam[:, :, None, None].expand(B, M, F, 2))
-            new_fprog, fdone = _advance(p_fprog, torch.zeros((B, M, F), dtype=torch.bool, device=device),
-                                        fseq, flen, fmark, cand_tok, parent_prev_ends)
-            new_fpending = fdone.any(-1)
-        else:
-            M = cand_tok.shape[1]
-            unmet = torch.zeros_like(cand_tok)
-
-        is_eos = (cand_tok[..., None] == eos).any(-1)
+            cons, forb = required.advance(cons, token, parent_ends), banned.advance(forb, token, parent_ends)
+        is_eos = (token[..., None] == scorer.eos).any(-1)
         final_step = cur_len + 1 >= max_length
-        is_stop = is_eos | final_step
+        cands = Candidates(beam, token, score, invalid, cons, forb, required.unmet(cons), is_eos | final_step)
+
+        # 3. Dynamic Beam Allocation: no end with constraints unmet; fill the beam bank by bank.
         if guided:
-            invalid |= is_eos & (unmet > 0) & (not final_step)
-            cand_score = cand_score.masked_fill(invalid, float("-inf"))
-            # Round-robin over banks: rank within bank first, higher bank first, then score.
-            order = torch.sort(cand_score, dim=1, descending=True, stable=True).indices
-            take = lambda t: t.gather(1, order) if t.dim() == 2 else t.gather(1, order.view(B, M, *([1] * (t.dim() - 2))).expand_as(t))
-            cand_beam, cand_tok, cand_score, invalid, is_stop, bank, unmet = map(
-                take, (cand_beam, cand_tok, cand_score, invalid, is_stop, bank, unmet))
-            new_prog, new_met, new_just, new_fprog, new_fpending = map(
-                take, (new_prog, new_met, new_just, new_fprog, new_fpending))
-            onehot = torch.nn.functional.one_hot(bank.clamp(max=n_banks - 1), n_banks)
-            rank = (onehot.cumsum(1) * onehot).sum(-1) - 1
-            rr = rank * n_banks + (n_banks - 1 - bank)
-            rr = torch.where(invalid, torch.full_like(rr, 1 << 40), rr)
-            order = torch.sort(rr, dim=1, stable=True).indices
-            cand_beam, cand_tok, cand_score, invalid, is_stop, bank, unmet = map(
-                take, (cand_beam, cand_tok, cand_score, invalid, is_stop, bank, unmet))
-            new_prog, new_met, new_just, new_fprog, new_fpending = map(
-                take, (new_prog, new_met, new_just, new_fprog, new_fpending))
+            invalid = invalid | (is_eos & (cands.unmet > 0) & (not final_step))
+            cands = dataclasses.replace(cands, invalid=invalid, score=score.masked_fill(invalid, float("-inf")))
+            hopeless = required.needed(cands.required) > max(content_end - (cur_len + 1), 0)
+            cands = cands.take(round_robin_order(required.bank(cons), cands.score, invalid, required.banks, hopeless))
 
-        # Candidate sequences (only the first K can finish, as in generate).
-        cand_seqs = seqs.gather(1, cand_beam[:, :, None].expand(B, M, max_length)).clone()
-        cand_seqs[:, :, cur_len] = cand_tok
-
-        # Running beams: the first K candidates in order that did not stop.
-        position = torch.arange(M, device=device)[None, :].expand(B, M)
-        run_key = position + (is_stop | invalid).long() * (M + 1)
-        run_pick = torch.topk(-run_key, K).indices
-        run_scores = (cand_score + is_stop.float() * _NEG).gather(1, run_pick)
-        run_parent = cand_beam.gather(1, run_pick)
-        seqs = cand_seqs.gather(1, run_pick[:, :, None].expand(B, K, max_length))
-        if guided:
-            prog = new_prog.gather(1, run_pick[:, :, None, None].expand(B, K, C, 2))
-            met = new_met.gather(1, run_pick[:, :, None].expand(B, K, C))
-            just_met = new_just.gather(1, run_pick)
-            fprog = new_fprog.gather(1, run_pick[:, :, None, None].expand(B, K, F, 2))
-            fpending = new_fpending.gather(1, run_pick)
-
-        # Finished hypotheses: merge the stopped ones among the first K into the kept K.
-        just_finished = is_stop[:, :K] & ~invalid[:, :K]
-        fin_now = cand_score[:, :K] / ((cur_len + 1 - 1) ** length_penalty)
-        full = fin_flag.all(-1, keepdim=True) & (early_stopping is True)
-        fin_now = fin_now + full.float() * _NEG
-        fin_now = fin_now + (~improvable).float() * _NEG
-        fin_now = fin_now + (~just_finished).float() * _NEG
-        merged_scores = torch.cat([fin_scores, fin_now], 1)
-        merged_unmet = torch.cat([fin_unmet, unmet[:, :K].float()], 1)
-        keep = torch.topk(merged_scores - merged_unmet * _UNMET_PENALTY, K).indices
-        fin_scores = merged_scores.gather(1, keep)
-        fin_unmet = merged_unmet.gather(1, keep)
-        fin_flag = torch.cat([fin_flag, just_finished], 1).gather(1, keep)
-        fin_len = torch.cat([fin_len, torch.full((B, K), cur_len + 1, device=device)], 1).gather(1, keep)
-        fin_seqs = torch.cat([fin_seqs, cand_seqs[:, :K]], 1).gather(1, keep[:, :, None].expand(B, K, max_length))
-        if C:
-            fin_met = torch.cat([fin_met, new_met[:, :K]], 1).gather(1, keep[:, :, None].expand(B, K, C))
-
-        # Only the self-attention cache depends on the beam; cross-attention is the same for
-        # every beam of a sentence, so it is not reordered.
-        flat_parent = (batch_arange * K + run_parent).reshape(-1)
-        self_cache = getattr(cache, "self_attention_cache", cache)
-        self_cache.reorder_cache(flat_parent)
+        # 4. Running beams, then 5. finished hypotheses (only the first K candidates can finish, as in generate).
+        beams, cand_seqs, parents = beams.extend(cands, cur_len)
+        top = cands.take(torch.arange(K, device=device).expand(B, K))
+        pool.add(cand_seqs[:, :K], top.score, top.stop & ~top.invalid, top.unmet, top.required.met, cur_len + 1)
+        scorer.reorder((batch_offset + parents).reshape(-1))
 
         cur_len += 1
-        # generate's early-stop heuristic (early_stopping=False: length so far).
-        if early_stopping == "never" and length_penalty > 0.0:
-            best_len = max_length - 1
-        else:
-            best_len = cur_len - 1
-        best_running = run_scores.max(-1, keepdim=True).values / (best_len**length_penalty)
-        worst_finished = torch.where(fin_flag, fin_scores.min(-1, keepdim=True).values, torch.full_like(fin_scores, _NEG))
-        improvable = improvable & (best_running > worst_finished).any(-1, keepdim=True)
-        if cur_len >= max_length or not improvable.any() or (early_stopping is True and fin_flag.all()):
+        pool.update_improvable(beams.scores, cur_len, max_length)
+        if cur_len >= max_length or pool.done():
             break
+    return pool.best([len(c) for c in constraints])
 
-    results = []
-    for b in range(B):
-        length = int(fin_len[b, 0])
-        tokens = tuple(fin_seqs[b, 0, 1:length].tolist())
-        met_b = tuple(bool(x) for x in fin_met[b, 0, : len(constraints[b])].tolist()) if C else ()
-        results.append(Hypothesis(tokens, float(fin_scores[b, 0]), met_b))
-    return results
+
+def _word_boundaries(log_probs: torch.Tensor, beams: Beams, continues: torch.Tensor) -> torch.Tensor:
+    """Ban what would break a word boundary after the last token of each beam [B,K,V].
+
+    A met constraint must end at a word boundary (no word-continuing piece after it);
+    a forbidden phrase only counts when it does, so after one only word-continuing
+    pieces are allowed.
+    """
+    glue = continues[None, None, : log_probs.shape[-1]]
+    log_probs = log_probs.masked_fill(beams.required.just_met[:, :, None] & glue, float("-inf"))
+    return log_probs.masked_fill(beams.banned.just_met[:, :, None] & ~glue, float("-inf"))
+
+
+def _token_mask(tokens: torch.Tensor, ok: torch.Tensor, vocab: int) -> torch.Tensor:
+    """bool [B*K,V]: ``tokens`` [B,K,A] where ``ok``, as a mask over the vocabulary."""
+    b, k, _ = tokens.shape
+    mask = torch.zeros((b, k, vocab + 1), dtype=torch.bool, device=tokens.device)
+    # Tokens that are not ok go to the spare last column, which is dropped.
+    mask.scatter_(-1, torch.where(ok, tokens, vocab), True)
+    return mask[..., :vocab].reshape(b * k, vocab)
 
 
 class TermEncoder:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from aligner.formats.tmx import read_tmx, tmx_langs, write_tmx
+from aligner.formats.tmx import TmxWarning, read_tmx, tmx_langs, write_tmx
 from aligner.formats.xliff import (
     XLIFF_NS,
     AltTrans,
@@ -210,3 +210,38 @@ def test_translate_writes_xliff_and_the_users_language_codes(tmp_path: Path, cli
     assert {t.get("state") for t in doc.iterfind(f".//{X}trans-unit/{X}target")} == {"needs-review-translation"}
     res = cli("translate", str(seed), "--out", str(out), "--format", "tmx,pdf")
     assert res.returncode == 2 and "unknown format 'pdf'" in res.stderr
+
+
+OTHER_TOOL_TMX = """<?xml version="1.0" encoding="UTF-8"?>
+<!-- exported by another tool -->
+<tmx version="1.4">
+  <header creationtool="Okapi" creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en"
+          srclang="id-ID" datatype="plaintext" x-custom="kept"/>
+  <body>
+    <tu tuid="t1" usagecount="3"><prop type="x-status">draft</prop>
+      <tuv xml:lang="id-ID"><seg>Satu.</seg></tuv><tuv xml:lang="en-US"><seg>One.</seg></tuv></tu>
+    <tu tuid="t2"><tuv xml:lang="id-ID"><seg>Dua <ph x="1">&lt;b&gt;</ph>tebal.</seg></tuv>
+      <tuv xml:lang="en-US"><seg>Two <ph x="1">&lt;b&gt;</ph>bold.</seg></tuv><tuv xml:lang="fr"><seg>Deux.</seg></tuv></tu>
+  </body>
+</tmx>
+"""
+
+
+def test_import_edits_another_tools_tmx_in_place(tmp_path: Path, cli):
+    tmx = tmp_path / "other.tmx"
+    tmx.write_text(OTHER_TOOL_TMX, encoding="utf-8")
+    xlf = tmp_path / "other.xlf"
+    with pytest.warns(TmxWarning, match="inline markup"):
+        xlf.write_bytes(xliff_bytes(read_tmx(tmx)))
+    text = xlf.read_text(encoding="utf-8").replace(">One.</target>", ">Uno, corrected.</target>")
+    text = text.replace("Two &lt;b&gt;bold.</target>", "Two bold, flattened.</target>")
+    xlf.write_text(text, encoding="utf-8")
+    res = cli("xliff", "import", str(xlf), "--into", str(tmx), "--user", "ana")
+    # The unit with inline codes is not flattened: a conflict; the other is taken.
+    assert res.returncode == 1 and "1 updated" in res.stdout and "inline code" in res.stderr, res.stdout + res.stderr
+    after = tmx.read_text(encoding="utf-8")
+    assert "<seg>Uno, corrected.</seg>" in after and 'changeid="ana"' in after
+    for kept in ("<!-- exported by another tool -->", 'x-custom="kept"', 'usagecount="3"',
+                 '<ph x="1">&lt;b&gt;</ph>bold.', "<seg>Deux.</seg>", 'xml:lang="en-US"'):
+        assert kept in after, kept
+    assert (tmp_path / "other.tmx.~1~").read_text(encoding="utf-8") == OTHER_TOOL_TMX

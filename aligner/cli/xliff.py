@@ -96,11 +96,15 @@ def xliff_import(
     force: Annotated[bool, typer.Option(help="Also take edits that conflict with approved units.")] = False,
     user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
 ) -> None:
-    """Merge a translator's edits into a TMX by unit id; approved units are never silently overwritten."""
-    from aligner.formats.files import atomic_write
-    from aligner.formats.tmx import TmxError, read_tmx, tmx_bytes, tmx_langs
-    from aligner.formats.xliff import XliffError, merge_xliff, read_xliff
-    from aligner.formats.xml import parse_xml
+    """Merge a translator's edits into a TMX by unit id; approved units are never silently overwritten.
+
+    The TMX is edited in place (only the changed units change), re-read just before
+    writing, and the previous version kept as a numbered backup ``FILE.tmx.~N~``.
+    """
+    from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
+    from aligner.formats.tmx import TmxError, tmx_date
+    from aligner.formats.tmxdoc import TmxDocument
+    from aligner.formats.xliff import XliffError, apply_to_document, read_xliff
 
     if not file.is_file():
         fail(f"{file}: no such file")
@@ -110,23 +114,28 @@ def xliff_import(
         edits = read_xliff(file)
     except XliffError as exc:
         fail(str(exc), 1)
-    try:
-        units = read_tmx(into)
-        header = parse_xml(into).getroot().find("header")
-    except TmxError as exc:
-        fail(str(exc), 1)
-    merged, report = merge_xliff(units, edits, user=user or _login(), force=force)
+    target, when = real_path(into), tmx_date()
+    for _ in range(3):
+        # Another process writing between our read and our write would be undone: merge again then.
+        try:
+            data = target.read_bytes()
+            doc = TmxDocument.parse(data, into)
+        except TmxError as exc:
+            fail(str(exc), 1)
+        except OSError as exc:
+            fail(f"{into}: {exc.strerror or exc}")
+        report = apply_to_document(doc, edits, user=user or _login(), when=when, force=force)
+        if not report.updated or target.read_bytes() == data:
+            break
     for conflict in report.conflicts:
         warn(f"conflict: {conflict} (skipped; --force takes it)")
     if report.unknown:
         warn(f"warning: {len(report.unknown)} unit(s) not in {into}, skipped: {', '.join(report.unknown[:5])}"
              + (" ..." if len(report.unknown) > 5 else ""))
     if report.updated:
-        # Keep the TMX's own language codes and header props.
-        src, tgt = tmx_langs(into)
-        props = tuple((p.get("type", ""), p.text or "") for p in header.findall("prop"))
         try:
-            atomic_write(into, tmx_bytes(merged, src, tgt, header_props=props))
+            backup_numbered(into, DEFAULT_BACKUPS)
+            atomic_write(target, doc.to_bytes())
         except OSError as exc:
             fail(f"{into}: {exc.strerror or exc}")
     typer.echo(f"{into}: {len(report.updated)} updated, {len(report.unchanged)} unchanged, "

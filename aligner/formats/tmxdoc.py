@@ -25,6 +25,7 @@ from pathlib import Path
 from lxml import etree
 
 from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, xml_safe
+from aligner.formats.xml import safe_parser
 from aligner.types import Unit
 
 STATUS_PROP = "x-status"
@@ -35,13 +36,6 @@ TOKEN_CHARS = ("\u27e6", "\u27e7")
 
 class InlineCodes(ValueError):
     """The segment holds inline codes that a plain-text edit would flatten."""
-
-
-def _parser() -> etree.XMLParser:
-    # No DTD loading, no network, no entity expansion: a TMX file is data, never a fetch.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
 
 
 def seg_text(seg: etree._Element | None) -> str:
@@ -153,7 +147,7 @@ class TmxDocument:
     def parse(cls, data: bytes, name: str | Path = "", srclang: str = "id", tgtlang: str = "en") -> TmxDocument:
         """Parse TMX bytes; :class:`TmxError` ("name:line: what") when they are not TMX."""
         try:
-            root = etree.fromstring(data, _parser())
+            root = etree.fromstring(data, safe_parser())
         except etree.XMLSyntaxError as exc:
             raise TmxError(f"{name}:{exc.lineno or 1}: {exc.msg}") from exc
         doc = cls(root.getroottree(), str(name), srclang, tgtlang)

@@ -7,10 +7,12 @@ translation), notes and QA issues as ``<note>``, glossary hits and TM matches as
 ``<alt-trans>``, boilerplate as ``translate="no"`` so the document stays whole.
 Valid against the OASIS XLIFF 1.2 strict schema.
 
-Reader + merge: :func:`read_xliff` gives what a CAT tool sent back and
-:func:`merge_xliff` applies it to our units by id.  The merge never overwrites,
-without ``force``, a unit that was approved with a different text: that is a
-conflict, reported and skipped.
+Reader + merge: :func:`read_xliff` gives what a CAT tool sent back,
+:func:`merge_xliff` decides, unit by unit, what it changes, and
+:func:`apply_to_document` makes those changes in a TMX edited in place (the
+same lossless document the review page saves through).  The merge never
+overwrites, without ``force``, a unit that was approved with a different text:
+that is a conflict, reported and skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from lxml import etree
 
 from aligner.formats.files import atomic_write
 from aligner.formats.tmx import tmx_date, xml_safe
+from aligner.formats.tmxdoc import InlineCodes, TmxDocument
 from aligner.formats.xml import XML_LANG, XML_NS, parse_xml
 from aligner.types import Unit
 from aligner.version import __version__
@@ -278,3 +281,43 @@ def merge_xliff(
         merged[i] = replace(unit, **changes)
         report.updated.append(edit.id)
     return merged, report
+
+
+def apply_to_document(
+    doc: TmxDocument, edits: Sequence[XliffUnit], user: str = "", when: str | None = None, force: bool = False
+) -> MergeReport:
+    """Apply ``edits`` to the TMX document ``doc`` in place, as :func:`merge_xliff` decides.
+
+    Only the changed units' target, ``x-status``, ``changedate``/``changeid`` and
+    new notes change; every other byte of the file is written back as it was.  A
+    target with inline codes the XLIFF flattened is not overwritten: a conflict.
+    """
+    when = when or tmx_date()
+    entries = [e for e in doc.units() if e.unit is not None]
+    units = [e.unit for e in entries if e.unit is not None]
+    merged, report = merge_xliff(units, edits, user=user, when=when, force=force)
+    applied: list[str] = []
+    for n, (entry, old, new) in enumerate(zip(entries, units, merged), 1):
+        key = unit_key(old, n)
+        if new is old or key not in report.updated:
+            continue
+        try:
+            if new.target != old.target:
+                doc.set_target(entry.element, new.target)
+        except InlineCodes as exc:
+            report.conflicts.append(f"{key}: not taken: {exc}")
+            continue
+        if _status(new) != _status(old):
+            doc.set_status(entry.element, _status(new))
+        if new.target != old.target or _status(new) != _status(old):
+            doc.stamp(entry.element, new.changeid, new.changedate)
+        for note in new.notes[len(old.notes):]:
+            el = etree.Element("note")
+            el.text = xml_safe(note)[0]
+            # TMX wants notes and props before the first <tuv>.
+            first_tuv = entry.element.find("tuv")
+            entry.element.insert(entry.element.index(first_tuv) if first_tuv is not None else len(entry.element), el)
+        applied.append(key)
+    report.updated = applied
+    return report
+

@@ -256,3 +256,20 @@ def test_matcher_follows_changes_to_terms() -> None:
     tb.remove("b")
     tb.terms.append(Term("c", ("Laut",), "sea"))
     assert _ids(tb, "Asia Timur Laut") == [("a", "Asia Timur"), ("c", "Laut")]
+
+
+def test_matcher_follows_every_kind_of_list_change() -> None:
+    import pickle
+
+    tb = _tb(("a", ("Laut",), "sea"))
+    assert _ids(tb, "Laut Jawa") == [("a", "Laut")]
+    tb.terms[0] = Term("j", ("Laut Jawa",), "Java Sea")
+    assert _ids(tb, "Laut Jawa") == [("j", "Laut Jawa")]
+    tb.terms += [Term("k", ("Jawa",), "Java")]
+    assert _ids(tb, "Jawa") == [("k", "Jawa")]
+    tb.terms = [Term("x", ("Jawa",), "X")]
+    assert _ids(tb, "Jawa") == [("x", "Jawa")]
+    again = pickle.loads(pickle.dumps(tb))
+    assert again == tb and _ids(again, "Jawa") == [("x", "Jawa")]
+    del again.terms[:]
+    assert _ids(again, "Jawa") == [] and _ids(tb, "Jawa") == [("x", "Jawa")]

@@ -210,7 +210,7 @@ import re  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from aligner.glossary.termbase import _form_pattern  # noqa: E402
+from aligner.glossary.termbase import form_pattern  # noqa: E402
 from aligner.text import is_acronym  # noqa: E402
 
 
@@ -220,7 +220,7 @@ def _reference_match(terms: list[Term], text: str) -> list[tuple[str, int, int]]
     for term in terms:
         for form in term.sources:
             flags = 0 if is_acronym(form) else re.IGNORECASE
-            for m in re.finditer(_form_pattern(form), text, flags):
+            for m in re.finditer(form_pattern(form), text, flags):
                 candidates.append((term.id, m.start(), m.end()))
     candidates.sort(key=lambda h: (-(h[2] - h[1]), h[1]))
     chosen: list[tuple[str, int, int]] = []

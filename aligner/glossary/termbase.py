@@ -23,8 +23,11 @@ _WORD = re.compile(r"\w+")
 _PUNCT_STARTS = re.compile(r"(?<!\w)[^\w\s]")
 
 
-def _form_pattern(form: str) -> str:
-    """Regex for one source form: its words joined by any joiner, clitic allowed, whole words."""
+def form_pattern(form: str) -> str:
+    """Regex for one source form: its words joined by any joiner, clitic allowed, whole words.
+
+    This is what a form matches; :meth:`Termbase.match` finds the same hits for all forms at once.
+    """
     parts = [re.escape(p) for p in _FORM_SPLIT.split(form.strip()) if p]
     return rf"(?<!\w){_JOINER.join(parts)}{_CLITIC}(?!\w)"
 
@@ -101,7 +104,7 @@ class _Matcher:
         compiled = self._patterns[n]
         if compiled is None:
             _, form, flags = self.forms[n]
-            compiled = self._patterns[n] = re.compile(_form_pattern(form), flags)
+            compiled = self._patterns[n] = re.compile(form_pattern(form), flags)
         return compiled
 
     def candidates(self, text: str) -> list[TermHit]:

@@ -261,3 +261,29 @@ def test_contradicting_anchors_are_flagged_for_review():
     beads = align([ID[1], ID[3]], wrong)
     assert beads and all(needs_review(b) for b in beads)
     assert not any(needs_review(b) for b in align([ID[1], ID[3]], [EN[1], EN[3]]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.dictionaries(st.sampled_from("abcdef"), st.floats(0.1, 3.0), max_size=4), min_size=1, max_size=12),
+    cols=st.lists(st.dictionaries(st.sampled_from("abcdefg"), st.floats(0.1, 3.0), max_size=4), min_size=1, max_size=12),
+    band=st.integers(0, 6),
+    first=st.integers(0, 11),
+)
+def test_band_overlap_equals_the_dense_one(rows, cols, band, first):
+    # The sparse overlap (inverted index, band only, a block of rows) reads what a dense
+    # rows x cols matrix of shared-key weights holds, inside the band, and 0 outside.
+    import numpy as np
+
+    from aligner.align.cost import Overlap
+
+    n, m = len(rows), len(cols)
+    off = np.array([max(0, a * m // n - band) - 2 for a in range(n + 2)], dtype=np.int64)
+    width = 2 * band + m // n + 6
+    first = min(first, n - 1)
+    got = Overlap(rows, cols, off, width).band(first, n)
+    for a in range(first, n):
+        for b in range(m):
+            dense = sum(w for k, w in rows[a].items() if k in cols[b])
+            inside = 0 <= b - off[a] < width
+            assert got[np.array([a]), np.array([b])][0] == pytest.approx(dense if inside else 0.0)

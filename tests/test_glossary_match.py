@@ -210,7 +210,7 @@ import re  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from aligner.glossary.termbase import _form_pattern  # noqa: E402
+from aligner.glossary.termbase import form_pattern  # noqa: E402
 from aligner.text import is_acronym  # noqa: E402
 
 
@@ -220,7 +220,7 @@ def _reference_match(terms: list[Term], text: str) -> list[tuple[str, int, int]]
     for term in terms:
         for form in term.sources:
             flags = 0 if is_acronym(form) else re.IGNORECASE
-            for m in re.finditer(_form_pattern(form), text, flags):
+            for m in re.finditer(form_pattern(form), text, flags):
                 candidates.append((term.id, m.start(), m.end()))
     candidates.sort(key=lambda h: (-(h[2] - h[1]), h[1]))
     chosen: list[tuple[str, int, int]] = []
@@ -256,3 +256,20 @@ def test_matcher_follows_changes_to_terms() -> None:
     tb.remove("b")
     tb.terms.append(Term("c", ("Laut",), "sea"))
     assert _ids(tb, "Asia Timur Laut") == [("a", "Asia Timur"), ("c", "Laut")]
+
+
+def test_matcher_follows_every_kind_of_list_change() -> None:
+    import pickle
+
+    tb = _tb(("a", ("Laut",), "sea"))
+    assert _ids(tb, "Laut Jawa") == [("a", "Laut")]
+    tb.terms[0] = Term("j", ("Laut Jawa",), "Java Sea")
+    assert _ids(tb, "Laut Jawa") == [("j", "Laut Jawa")]
+    tb.terms += [Term("k", ("Jawa",), "Java")]
+    assert _ids(tb, "Jawa") == [("k", "Jawa")]
+    tb.terms = [Term("x", ("Jawa",), "X")]
+    assert _ids(tb, "Jawa") == [("x", "Jawa")]
+    again = pickle.loads(pickle.dumps(tb))
+    assert again == tb and _ids(again, "Jawa") == [("x", "Jawa")]
+    del again.terms[:]
+    assert _ids(again, "Jawa") == [] and _ids(tb, "Jawa") == [("x", "Jawa")]

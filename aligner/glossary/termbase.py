@@ -18,13 +18,16 @@ _JOINER = r"(?:\s*[-\u2010\u2011]\s*|\s+)"
 _CLITIC = r"(?:-?(?:nya|lah|kah))?"
 _CLITICS = ("nya", "lah", "kah")
 _FORM_SPLIT = re.compile(r"[\s\-\u2010\u2011]+")
-_LEADING_WORD = re.compile(r"\w+")
-# Where a hit can start: a character that is not whitespace and has no word character before it.
-_STARTS = re.compile(r"(?<!\w)\S")
+_WORD = re.compile(r"\w+")
+# Where a form that starts with punctuation can start: no word character before it.
+_PUNCT_STARTS = re.compile(r"(?<!\w)[^\w\s]")
 
 
-def _form_pattern(form: str) -> str:
-    """Regex for one source form: its words joined by any joiner, clitic allowed, whole words."""
+def form_pattern(form: str) -> str:
+    """Regex for one source form: its words joined by any joiner, clitic allowed, whole words.
+
+    This is what a form matches; :meth:`Termbase.match` finds the same hits for all forms at once.
+    """
     parts = [re.escape(p) for p in _FORM_SPLIT.split(form.strip()) if p]
     return rf"(?<!\w){_JOINER.join(parts)}{_CLITIC}(?!\w)"
 
@@ -47,67 +50,95 @@ def _ascii_folds() -> dict[int, str]:
     return folds
 
 
+def _fold(word: str) -> str:
+    """``word`` lower-cased as ASCII, or '' when no ASCII-only form can match it."""
+    if not word.isascii():
+        word = word.translate(_ascii_folds())
+        if not word.isascii():
+            return ""
+    return word.lower()
+
+
 class _Matcher:
     """All source forms of a termbase, compiled once.
 
-    Every form is indexed under its first word (folded to lower-case ASCII); a text is
-    read once, and at each word start only the forms filed under that word (or that
-    word less a clitic) are tried, with the form's own pattern anchored there.  The
-    result is exactly what running every form's pattern over the text would give,
-    without touching the forms that cannot match.  Forms whose first word is not
-    ASCII (rare; the folding rules of ``re`` are wider there) are searched the plain way.
+    A form made of plain words is filed under its words, folded to lower-case ASCII;
+    any other form under its first word run, or its first character when it starts
+    with punctuation.  A text is read once: its runs of as many words as the forms
+    have (the last perhaps less a clitic) are looked up, and only the forms found are
+    tried, each with its own pattern anchored there.  The result is exactly what running every form's pattern over the whole
+    text gives (the index only skips forms that cannot match there), at a cost that
+    follows the text, not the termbase.  Forms that do not begin with an ASCII word
+    (rare; ``re``'s case folding is wider there) are searched the plain way.
     """
 
     def __init__(self, terms: list[Term]) -> None:
         self.forms: list[tuple[Term, str, int]] = []  # (term, form, flags), in termbase order
-        self.by_word: dict[str, list[int]] = {}
-        self.by_char: dict[str, list[int]] = {}  # forms that start with a non-word character
+        self.by_words: dict[str, list[int]] = {}  # "w1 w2 ..." (all words, folded)
+        self.lengths: set[int] = set()  # how many words the keys have
+        self.by_char: dict[str, list[int]] = {}  # forms that start with punctuation
         self.scanned: list[int] = []
-        self._compiled: dict[tuple[str, int], re.Pattern[str]] = {}
         for term in terms:
             for form in term.sources:
                 n = len(self.forms)
                 self.forms.append((term, form, 0 if is_acronym(form) else re.IGNORECASE))
-                first = next((p for p in _FORM_SPLIT.split(form.strip()) if p), "")
-                word = _LEADING_WORD.match(first)
-                if not first or not first.isascii():
+                parts = [p for p in _FORM_SPLIT.split(form.strip()) if p]
+                plain = bool(parts) and all(p.isascii() and _WORD.fullmatch(p) for p in parts)
+                words = tuple(p.lower() for p in parts) if plain else None
+                first = parts[0] if parts else ""
+                word = _WORD.match(first)
+                if words:
+                    self.by_words.setdefault(" ".join(words), []).append(n)
+                    self.lengths.add(len(words))
+                elif not first or not first.isascii():
                     self.scanned.append(n)
-                elif word:
-                    self.by_word.setdefault(word.group(0).lower(), []).append(n)
-                else:
+                elif not word:
                     self.by_char.setdefault(first[0], []).append(n)
+                else:
+                    self.by_words.setdefault(word.group(0).lower(), []).append(n)
+                    self.lengths.add(1)
+        self._patterns: list[re.Pattern[str] | None] = [None] * len(self.forms)
 
     def pattern(self, n: int) -> re.Pattern[str]:
-        """The compiled pattern of form ``n`` (compiled on first use, shared by equal forms)."""
-        _, form, flags = self.forms[n]
-        key = (form, flags)
-        compiled = self._compiled.get(key)
+        """The compiled pattern of form ``n`` (compiled on first use)."""
+        compiled = self._patterns[n]
         if compiled is None:
-            compiled = self._compiled[key] = re.compile(_form_pattern(form), flags)
+            _, form, flags = self.forms[n]
+            compiled = self._patterns[n] = re.compile(form_pattern(form), flags)
         return compiled
 
     def candidates(self, text: str) -> list[TermHit]:
         """Every match of every form, as each form's own ``finditer`` would give them."""
         spans: dict[int, list[tuple[int, int]]] = {}
-        for m in _STARTS.finditer(text):
-            s = m.start()
-            word = _LEADING_WORD.match(text, s)
-            if word:
-                key = word.group(0)
-                if not key.isascii():
-                    key = key.translate(_ascii_folds())
-                    if not key.isascii():
-                        continue  # a word no ASCII-only form can match
-                key = key.lower()
-                tried = self.by_word.get(key, [])
-                if key.endswith(_CLITICS):
-                    tried = tried + self.by_word.get(key[:-3], [])
-            else:
-                tried = self.by_char.get(text[s], [])
-            for n in tried:
+        runs = list(_WORD.finditer(text))  # a word run starts where no word character precedes
+        folded = [_fold(m.group(0)) for m in runs]
+
+        def attempt(forms: list[int], s: int) -> None:
+            for n in forms:
                 hit = self.pattern(n).match(text, s)
                 if hit:
                     spans.setdefault(n, []).append(hit.span())
+
+        # The text's runs of as many words as the keys have, the last perhaps less a clitic,
+        # looked up at once: the work follows the text, whatever the termbase's size.  (A
+        # match covers whole words of the text, so a form that matches is always found.)
+        index = self.by_words
+        tries = [(w, index[f]) for w, f in enumerate(folded) if f in index] if 1 in self.lengths else []
+        for k in sorted(self.lengths - {1}):
+            grams = map(" ".join, zip(*(folded[i:] for i in range(k))))
+            tries += [(w, index[g]) for w, g in enumerate(grams) if g in index]
+        for p in [p for p, f in enumerate(folded) if f[-3:] in _CLITICS]:
+            for k in self.lengths:
+                if p - k + 1 >= 0:
+                    key = " ".join(folded[p - k + 1 : p] + [folded[p][:-3]])
+                    if key in index:
+                        tries.append((p - k + 1, index[key]))
+        for w, forms in tries:
+            attempt(forms, runs[w].start())
+        if self.by_char:
+            for m in _PUNCT_STARTS.finditer(text):
+                if m.group(0) in self.by_char:
+                    attempt(self.by_char[m.group(0)], m.start())
         out: list[tuple[int, int, int]] = []
         for n, found in spans.items():
             # finditer never returns overlapping matches of one form: the next search starts
@@ -123,6 +154,28 @@ class _Matcher:
         # per-form results in termbase order gives).
         out.sort(key=lambda c: (c[1] - c[2], c[1], c[0]))
         return [TermHit(self.forms[n][0], s, e, text[s:e]) for n, s, e in out]
+
+
+class _TermList(list):
+    """A plain list of terms that counts its changes, so the compiled matcher knows when to rebuild."""
+
+    version = 0
+
+
+def _counting(name: str):
+    method = getattr(list, name)
+
+    def changed(self, *args, **kwargs):
+        self.version += 1
+        return method(self, *args, **kwargs)
+
+    changed.__name__ = name
+    return changed
+
+
+for _name in ("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",
+              "__setitem__", "__delitem__", "__iadd__", "__imul__"):
+    setattr(_TermList, _name, _counting(_name))
 
 
 @dataclass
@@ -175,15 +228,25 @@ class Termbase:
                 chosen.append(hit)
         return sorted(chosen, key=lambda h: h.start)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        # ``terms`` is kept as a list that counts its changes (terms themselves are frozen),
+        # so a match checks in O(1) whether the compiled forms are still those of the list.
+        if name == "terms" and not isinstance(value, _TermList):
+            value = _TermList(value)  # type: ignore[arg-type]
+        object.__setattr__(self, name, value)
+
+    def __getstate__(self) -> dict:
+        # The compiled forms are rebuilt on demand; they need not travel with a pickled termbase.
+        return {k: v for k, v in self.__dict__.items() if k != "_compiled"}
+
     def _matcher(self) -> _Matcher:
         """The compiled forms, rebuilt only when ``terms`` changed since the last match."""
+        terms = self.terms
         cached = self.__dict__.get("_compiled")
-        # Terms are frozen, so an equal list means the same forms; the comparison is by
-        # identity first and costs microseconds.
-        if cached is None or cached[0] != self.terms:
-            cached = (list(self.terms), _Matcher(self.terms))
+        if cached is None or cached[0] is not terms or cached[1] != terms.version:  # type: ignore[attr-defined]
+            cached = (terms, terms.version, _Matcher(terms))  # type: ignore[attr-defined]
             self.__dict__["_compiled"] = cached
-        return cached[1]
+        return cached[2]
 
 
 def check_draft(hits: list[TermHit], draft: str) -> tuple[tuple[Term, ...], tuple[str, ...]]:

@@ -34,7 +34,10 @@ class _TorchModel(Backend):
 
 
 class TorchBackend(_TorchModel):
-    """Plain beam search with ``generate`` (no glossary constraints)."""
+    """Plain beam search with ``generate`` (no glossary constraints).
+
+    Result tokens are the target ids without ``</s>`` and padding, on every torch backend.
+    """
 
     name = "torch"
 
@@ -91,7 +94,8 @@ class DbaBackend(_TorchModel):
             max_length_for=lambda src_len: self._max_length(src_len, max_new_tokens),
             no_repeat_ngram_size=no_repeat_ngram_size, early_stopping=EARLY_STOPPING,
         )
-        return [TranslationResult(text, tuple(h.tokens), h.score) for text, h in out]
+        special = {self.tokenizer.pad_token_id, self.tokenizer.eos_token_id}
+        return [TranslationResult(text, tuple(t for t in h.tokens if t not in special), h.score) for text, h in out]
 
 
 class _TargetVocabulary:

@@ -108,7 +108,9 @@ class _TargetVocabulary:
 
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
-        self._vocab: dict[str, int] = tokenizer.get_tgt_vocab()
+        # Not get_tgt_vocab(): in transformers 5.24 it merges the added tokens keyed by id
+        # and raises TypeError; the target vocabulary itself is what matters here.
+        self._vocab: dict[str, int] = dict(tokenizer.target_encoder)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tokenizer, name)

@@ -85,3 +85,16 @@ def test_positions_bound_long_outputs(backend, variants, tmp_path, monkeypatch):
     assert 200 < len(result.tokens) <= 256
     (draft,) = t.translate([piece])
     assert draft.text
+
+
+def test_a_model_ct2_cannot_take_is_tried_once(variants, tmp_path, monkeypatch):
+    pytest.importorskip("ctranslate2")
+    from aligner.translate.backends.ct2 import Ct2Error, ensure_ct2_model
+
+    monkeypatch.setenv("ALIGNER_CACHE_DIR", str(tmp_path / "cache"))
+    source = resolve_model(variants("separate-vocabs"))
+    announced: list[Path] = []
+    for attempt in range(2):
+        with pytest.raises(Ct2Error, match="Target vocabulary 0 has size"):
+            ensure_ct2_model(source, on_convert=announced.append)
+    assert len(announced) == 1  # the second run gives the reason without converting again

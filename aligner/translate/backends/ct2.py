@@ -98,10 +98,21 @@ def ensure_ct2_model(
     target = auto_ct2_dir(source)
     if is_ct2_model(target):
         return target
+    # A model the converter cannot take is tried once too: the reason is kept beside
+    # where it would have gone, and later runs give it without converting again.
+    failed = target.with_name(target.name + ".failed")
+    if failed.is_file():
+        raise Ct2Error(f"{failed.read_text(encoding='utf-8').strip()} (found {failed}; delete it to try again)")
     if on_convert:
         on_convert(target)
-    # force: a run converting the same model at the same time may have finished first.
-    return convert_model(source, target, quantization, force=True)
+    try:
+        # force: a run converting the same model at the same time may have finished first.
+        return convert_model(source, target, quantization, force=True)
+    except Ct2Error as exc:
+        if ct2_installed():
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            failed.write_text(str(exc) + "\n", encoding="utf-8")
+        raise
 
 
 def convert_model(

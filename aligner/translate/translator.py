@@ -129,31 +129,26 @@ class Translator:
         if found is not None and backend in ("auto", "ct2"):
             # The torch model is loaded only if a draft has to be re-decoded.
             return ct2.Ct2Backend(found, self._device, compute_type, threads, limits=self.limits)
-        from aligner.translate.backends.torch import TorchBackend
+        from aligner.translate.backends.torch import DbaBackend, TorchBackend
 
         # With a glossary the first drafts are constrained already; without one,
         # plain beam search gives the same drafts.
-        return self.constrained if self.glossary is not None else TorchBackend(self.loaded, self.limits)
+        if self.glossary is not None:
+            return DbaBackend(self.loaded, self.limits)
+        return TorchBackend(self.loaded, self.limits)
 
     @property
     def constrained(self) -> Backend:
-        """The constrained (glossary) decoder on the torch model, made on first use."""
+        """The constrained (glossary) decoder: the first-draft backend when it is one, else
+        the torch model's, made on first use (the ct2 path loads torch only if it must)."""
         if self._constrained is None:
-            if self.backend_is_constrained():
+            if self.backend.constrained:
                 self._constrained = self.backend
             else:
                 from aligner.translate.backends.torch import DbaBackend
 
                 self._constrained = DbaBackend(self.loaded, self.limits)
         return self._constrained
-
-    @constrained.setter
-    def constrained(self, backend: Backend) -> None:
-        self._constrained = backend
-
-    def backend_is_constrained(self) -> bool:
-        """True when first drafts already hold every glossary term they can."""
-        return bool(getattr(self, "backend", None) is not None and self.backend.constrained)
 
     @property
     def loaded(self) -> LoadedModel:

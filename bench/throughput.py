@@ -98,9 +98,9 @@ def worker(mode: str, model_dir: str, n: int, tokens: int) -> None:
     elif mode == "engine":
         # CTranslate2 alone on pre-tokenised input, same threads as our path: the
         # ceiling our ct2 path can reach (the gap to it is our overhead).
-        from aligner.translate.backends.ct2 import Ct2Model
+        from aligner.translate.backends.ct2 import Ct2Backend
 
-        ct = Ct2Model(Path(model_dir) / "ct2", "cpu")
+        ct = Ct2Backend(Path(model_dir) / "ct2", "cpu")
 
         def prepare(batch_texts: list[str]) -> Any:
             return [ct.source_tokens(t) for t in batch_texts]

@@ -19,6 +19,7 @@ from aligner.batch.state import STATE_DIR, OutputBusy, lock_output
 from aligner.formats.files import InputError, read_article, read_input
 from aligner.formats.tmx import read_tmx
 from aligner.formats.units import draft_units
+from aligner.translate.backends.base import Backend, TranslationResult
 from aligner.translate.translator import REDECODE_NGRAM, Translator
 from tests.conftest import ROOT
 
@@ -139,41 +140,55 @@ def test_cli_batch_goes_on_past_bad_files_and_exits_1(tmp_path: Path, tiny_model
                                        for units in tmx_units(out).values() for u in units)
 
 
+class FakeBackend(Backend):
+    """A constrained backend whose drafts are ``fn(texts, no_repeat_ngram_size)``."""
+
+    name = "fake"
+    constrained = True
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def translate_batch(self, texts, **options):
+        return [TranslationResult(x) for x in self.fn(list(texts), options.get("no_repeat_ngram_size", 0))]
+
+
 # --- over-long segments ---------------------------------------------------------------
 
 
-def spy_model(translator: Translator, monkeypatch) -> tuple[list[str], list[int]]:
+def spy_model(translator: Translator, monkeypatch, request) -> tuple[list[str], list[int]]:
     """Record the texts given to the decoder and the token counts the encoder really receives."""
     texts: list[str] = []
     seen: list[int] = []
     encoder = translator.loaded.model.get_encoder()
-    decode, forward = translator._decode, encoder.forward
+    backend = translator.backend
+    decode = backend.translate_batch
 
-    def spy_decode(batch, hits, no_repeat_ngram_size=0):
-        if not no_repeat_ngram_size:
+    def spy_decode(batch, **options):
+        if not options.get("no_repeat_ngram_size"):
             texts.extend(batch)
-        return decode(batch, hits, no_repeat_ngram_size)
+        return decode(batch, **options)
 
-    # The constrained decoder runs the encoder itself: what it is given is what the model reads.
-    def spy_encoder(*args, **kw):
+    # What the encoder is given is what the model reads.  A hook, not a replaced forward:
+    # generate passes the encoder only the arguments its forward's signature names.
+    def spy_encoder(module, args, kw):
         seen.extend(int(n) for n in kw["attention_mask"].sum(dim=1))
-        return forward(*args, **kw)
 
-    monkeypatch.setattr(translator, "_decode", spy_decode)
-    monkeypatch.setattr(encoder, "forward", spy_encoder)
+    monkeypatch.setattr(backend, "translate_batch", spy_decode)
+    request.addfinalizer(encoder.register_forward_pre_hook(spy_encoder, with_kwargs=True).remove)
     return texts, seen
 
 
-def test_no_source_character_is_dropped_on_the_way_to_the_model(tiny_model, monkeypatch):
+def test_no_source_character_is_dropped_on_the_way_to_the_model(tiny_model, monkeypatch, request):
     """A 5,000-character flattened table goes to the model whole, in pieces under the model's limit."""
     t = Translator(tiny_model, beam=1, batch_size=8, max_new_tokens=4)
     assert t.max_input_tokens == 512
     cells = [f"Kolom {i} berisi {i * 37} unit alutsista; status: aktif" for i in range(100)]
     source = " | ".join(cells)[:5000]
     assert t.token_length(source) > 512
-    texts, seen = spy_model(t, monkeypatch)
+    texts, seen = spy_model(t, monkeypatch, request)
     (draft,) = t.translate([source])
-    # Pieces go to the model in length-sorted batches (issue 7), so compare them as a multiset.
+    # Pieces go to the model in length-sorted batches, so compare them as a multiset.
     pieces = t.split_for_model(source)
     assert "".join(pieces) == source and sorted(texts) == sorted(pieces)
     assert draft.pieces == len(texts) >= 2
@@ -209,8 +224,7 @@ def test_split_unit_is_marked(tiny_model):
 # --- degenerate drafts ----------------------------------------------------------------
 
 
-def test_degenerate_drafts_are_redecoded_once_with_a_guard_and_flagged_if_still_bad(tiny_model, monkeypatch):
-    t = Translator(tiny_model, beam=1)
+def test_degenerate_drafts_are_redecoded_once_with_a_guard_and_flagged_if_still_bad(tiny_model):
     calls: list[tuple[list[str], int]] = []
     outputs = {
         ("Kapal itu besar.", 0): "The ship is big.",
@@ -220,13 +234,13 @@ def test_degenerate_drafts_are_redecoded_once_with_a_guard_and_flagged_if_still_
         ("Berisik sekali.", REDECODE_NGRAM): "noise noise noise noise noise",
     }
 
-    def fake_decode(texts, hits, no_repeat_ngram_size=0):
+    def fake_decode(texts, no_repeat_ngram_size=0):
         calls.append((list(texts), no_repeat_ngram_size))
         return [outputs[(x, no_repeat_ngram_size)] for x in texts]
 
-    monkeypatch.setattr(t, "_decode", fake_decode)
+    t = Translator(tiny_model, beam=1, backend=FakeBackend(fake_decode))
     ok, fixed, bad = t.translate(["Kapal itu besar.", "Saya minta maaf.", "Berisik sekali."])
-    # Batches are length-sorted (issue 7): the order inside a call is not the input's.
+    # Batches are length-sorted: the order inside a call is not the input's.
     assert [(sorted(texts), n) for texts, n in calls] == [
         (sorted(["Kapal itu besar.", "Saya minta maaf.", "Berisik sekali."]), 0),
         (sorted(["Saya minta maaf.", "Berisik sekali."]), REDECODE_NGRAM),
@@ -241,9 +255,8 @@ def test_degenerate_drafts_are_redecoded_once_with_a_guard_and_flagged_if_still_
     assert "degenerate draft" in units[2].notes[0] and f"no_repeat_ngram_size={REDECODE_NGRAM}" in units[2].notes[0]
 
 
-def test_report_counts_degenerate_and_redecoded(tmp_path: Path, tiny_model, monkeypatch):
-    t = Translator(tiny_model, beam=1)
-    monkeypatch.setattr(t, "_decode", lambda texts, hits, n=0: ["" if "maaf" in x else "Fine." for x in texts])
+def test_report_counts_degenerate_and_redecoded(tmp_path: Path, tiny_model):
+    t = Translator(tiny_model, beam=1, backend=FakeBackend(lambda texts, n=0: ["" if "maaf" in x else "Fine." for x in texts]))
     path = tmp_path / "doc.txt"
     path.write_text("Kapal itu besar.\n\nSaya minta maaf.\n", encoding="utf-8")
     report = translate_file(path, tmp_path / "out", t)
@@ -421,15 +434,14 @@ def test_glossary_terms_are_not_cut_when_splitting(tiny_model, termbase):
     assert not any(h.start < e < h.end for h in hits for e in edges)
 
 
-def test_degenerate_redecode_can_be_turned_off_but_still_flags(tiny_model, monkeypatch):
-    t = Translator(tiny_model, beam=1, redecode_degenerate=False)
+def test_degenerate_redecode_can_be_turned_off_but_still_flags(tiny_model):
     calls: list[int] = []
 
-    def fake_decode(texts, hits, no_repeat_ngram_size=0):
+    def fake_decode(texts, no_repeat_ngram_size=0):
         calls.append(no_repeat_ngram_size)
         return ["I'm sorry I'm sorry I'm sorry I'm sorry" for _ in texts]
 
-    monkeypatch.setattr(t, "_decode", fake_decode)
+    t = Translator(tiny_model, beam=1, redecode_degenerate=False, backend=FakeBackend(fake_decode))
     (draft,) = t.translate(["Saya minta maaf."])
     assert calls == [0]
     assert not draft.redecoded and draft.degenerate.startswith("repetition loop") and draft.flags

@@ -116,9 +116,9 @@ def test_convert_keeps_tokenizer_files(ct2_dir):
 def test_ct2_equals_generate_token_for_token(tiny_model, ct2_dir):
     import torch
 
-    from aligner.translate.backends.ct2 import Ct2Model
+    from aligner.translate.backends.ct2 import Ct2Backend
 
-    ct = Ct2Model(ct2_dir, "cpu")
+    ct = Ct2Backend(ct2_dir, "cpu")
     tok = tiny_model.tokenizer
     batch = tok(TEXTS, return_tensors="pt", padding=True)
     limit = 24
@@ -140,35 +140,17 @@ def test_ct2_equals_generate_token_for_token(tiny_model, ct2_dir):
 
 
 @pytest.fixture(scope="module")
-def eos_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model changed so that it emits </s> after different numbers of tokens.
+def eos_model_dir(tmp_path_factory):
+    """The tiny model built to emit </s> after different numbers of tokens.
 
     The plain tiny model never emits </s>, which hides every difference in how
-    two decoders end a hypothesis.  Here </s>'s (tied) embedding is made a
-    slightly scaled copy of the token the model produces most, so </s> wins
-    wherever that token would: beams then finish at many lengths.
+    two decoders end a hypothesis (see tests.tiny_model, ``early_eos``).
     """
     pytest.importorskip("ctranslate2")
-    from collections import Counter
-
-    import torch
-
     from aligner.translate.backends.ct2 import convert_model
-    from aligner.translate.model import load_model
+    from tests.tiny_model import build_tiny_model
 
-    m = load_model(str(tiny_model_dir), "cpu")
-    tok, model = m.tokenizer, m.model
-    batch = tok(EOS_TEXTS[:24], return_tensors="pt", padding=True)
-    with torch.inference_mode():
-        out = model.generate(**batch, num_beams=4, do_sample=False, max_length=25)
-    special = {tok.pad_token_id, tok.eos_token_id}
-    common = Counter(t for row in out.tolist() for t in row if t not in special).most_common(1)[0][0]
-    emb = model.get_output_embeddings().weight
-    with torch.no_grad():
-        emb[tok.eos_token_id] = emb[common] * 1.1
-    path = tmp_path_factory.mktemp("eos") / "model"
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
+    path = build_tiny_model(tmp_path_factory.mktemp("eos") / "model", early_eos=True)
     convert_model(str(path), path / "ct2", "float32")
     return path
 
@@ -188,7 +170,7 @@ def test_ct2_equals_torch_when_beams_finish_early(eos_model_dir):
     when hypotheses end at different lengths."""
     import torch
 
-    from aligner.translate.backends.ct2 import Ct2Model
+    from aligner.translate.backends.ct2 import Ct2Backend
     from aligner.translate.model import load_model
     from aligner.translate.translator import EARLY_STOPPING, Translator
 
@@ -203,7 +185,7 @@ def test_ct2_equals_torch_when_beams_finish_early(eos_model_dir):
         expected += [[t for t in row if t not in special] for row in out.tolist()]
     early = sum(len(e) < 23 for e in expected)
     assert early >= 8, f"only {early} hypotheses end before the limit: the test would prove little"
-    ct = Ct2Model(eos_model_dir / "ct2", "cpu")
+    ct = Ct2Backend(eos_model_dir / "ct2", "cpu")
     got = ct.translator.translate_batch(
         [ct.source_tokens(t) for t in EOS_TEXTS], beam_size=4, max_decoding_length=23, min_decoding_length=0
     )
@@ -242,15 +224,16 @@ def test_redecode_only_broken_drafts(tiny_model, ct2_dir):
         terms.append(Term("jp", ("Jepang",), "Japan", forbidden=(jepang_words[0],)))
     tr = Translator(tiny_model, Termbase(terms), max_new_tokens=16, backend="ct2", ct2_model=ct2_dir)
     calls: list[str] = []
-    real = tr._decode
+    constrained = tr.constrained
+    real = constrained.translate_batch
 
-    def spy(texts, hits, no_repeat_ngram_size=0):
-        # Re-decodes of degenerate drafts (with a repetition guard) are issue 6's, not counted here.
-        if not no_repeat_ngram_size:
+    def spy(texts, **options):
+        # Re-decodes of degenerate drafts (with a repetition guard) are counted elsewhere.
+        if not options.get("no_repeat_ngram_size"):
             calls.extend(texts)
-        return real(texts, hits, no_repeat_ngram_size)
+        return real(texts, **options)
 
-    tr._decode = spy  # type: ignore[method-assign]
+    constrained.translate_batch = spy  # type: ignore[method-assign]
     tr.translate(TEXTS)
     expected = {TEXTS[2]} | ({TEXTS[0], TEXTS[4]} if jepang_words else set())
     assert set(calls) == expected and tr.stats.redecoded == len(expected)
@@ -351,8 +334,8 @@ def test_cli_auto_backend_converts_once_and_again_when_the_weights_change(cli, t
 
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no GPU")
 def test_cuda_ct2_float16(ct2_dir):
-    from aligner.translate.backends.ct2 import Ct2Model
+    from aligner.translate.backends.ct2 import Ct2Backend
 
-    ct = Ct2Model(ct2_dir, "cuda")
+    ct = Ct2Backend(ct2_dir, "cuda")
     assert "float16" in ct.compute_type
     assert len(ct.translate_batch(TEXTS, 4, 8)) == len(TEXTS)

@@ -46,8 +46,25 @@ def _pieces(model: bytes) -> list[str]:
     return [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not (sp.is_control(i) or sp.is_unknown(i))]
 
 
-def build_tiny_model(out: str | Path, seed: int = 0, vocab_size: int = 800) -> Path:
-    """Write a tiny opus-mt-style model directory at ``out`` and return it."""
+def build_tiny_model(
+    out: str | Path,
+    seed: int = 0,
+    vocab_size: int = 800,
+    *,
+    positions: int = 512,
+    model_max_length: int = 512,
+    generation_config: bool = True,
+    early_eos: bool = False,
+    separate_vocabs: bool = False,
+) -> Path:
+    """Write a tiny opus-mt-style model directory at ``out`` and return it.
+
+    The keyword arguments make the variants real MarianMT models come in:
+    ``positions`` (``max_position_embeddings``), a tokenizer ``model_max_length``
+    of its own, no ``generation_config.json``, a model that emits ``</s>`` early
+    (its embedding is a scaled copy of the token it produces most), and
+    separate source/target vocabularies (as OPUS-MT "tc" models have).
+    """
     import torch
     from transformers import GenerationConfig, MarianConfig, MarianMTModel
 
@@ -60,26 +77,39 @@ def build_tiny_model(out: str | Path, seed: int = 0, vocab_size: int = 800) -> P
         if line.strip()
     ]
     target_lines = [l for l in (ROOT / "tests/data/english.txt").read_text(encoding="utf-8").splitlines() if l.strip()]
-    src_model = _train_spm(source_lines, vocab_size)
+    # Separate vocabularies: a target side larger than the source, as the decoder's
+    # start token (<pad>, the source's last id) must be one of its ids too.
+    src_model = _train_spm(source_lines, vocab_size // 4 if separate_vocabs else vocab_size)
     tgt_model = _train_spm(target_lines, vocab_size // 2)
     (out / "source.spm").write_bytes(src_model)
     (out / "target.spm").write_bytes(tgt_model)
 
     # opus-mt's layout: </s>=0, <unk>=1, the pieces of both sides, <pad> last.
     vocab: dict[str, int] = {"</s>": 0, "<unk>": 1}
-    for piece in _pieces(src_model) + _pieces(tgt_model):
+    for piece in _pieces(src_model) + ([] if separate_vocabs else _pieces(tgt_model)):
         vocab.setdefault(piece, len(vocab))
     pad_id = len(vocab)
     vocab["<pad>"] = pad_id
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=0), encoding="utf-8")
+    target_size = len(vocab)
+    if separate_vocabs:
+        # "tc" layout: the target side has its own vocabulary, <pad> shared at the source's id.
+        target: dict[str, int] = {"</s>": 0, "<unk>": 1, "<pad>": pad_id}
+        free = (i for i in range(2, 10**6) if i != pad_id)
+        for piece in _pieces(tgt_model):
+            if piece not in target:
+                target[piece] = next(free)
+        target_size = max(target.values()) + 1
+        assert target_size != len(vocab), "the test needs vocabularies of different sizes"
+        (out / "target_vocab.json").write_text(json.dumps(target, ensure_ascii=False, indent=0), encoding="utf-8")
     (out / "tokenizer_config.json").write_text(
         json.dumps(
             {
                 "tokenizer_class": "MarianTokenizer",
                 "source_lang": "id",
                 "target_lang": "en",
-                "model_max_length": 512,
-                "separate_vocabs": False,
+                "model_max_length": model_max_length,
+                "separate_vocabs": separate_vocabs,
                 "eos_token": "</s>",
                 "unk_token": "<unk>",
                 "pad_token": "<pad>",
@@ -90,7 +120,7 @@ def build_tiny_model(out: str | Path, seed: int = 0, vocab_size: int = 800) -> P
 
     config = MarianConfig(
         vocab_size=len(vocab),
-        decoder_vocab_size=len(vocab),
+        decoder_vocab_size=target_size,
         d_model=64,
         encoder_layers=2,
         decoder_layers=2,
@@ -98,7 +128,7 @@ def build_tiny_model(out: str | Path, seed: int = 0, vocab_size: int = 800) -> P
         decoder_attention_heads=4,
         encoder_ffn_dim=128,
         decoder_ffn_dim=128,
-        max_position_embeddings=512,
+        max_position_embeddings=positions,
         init_std=0.3,
         pad_token_id=pad_id,
         decoder_start_token_id=pad_id,
@@ -106,7 +136,7 @@ def build_tiny_model(out: str | Path, seed: int = 0, vocab_size: int = 800) -> P
         forced_eos_token_id=0,
         bos_token_id=0,
         scale_embedding=True,
-        share_encoder_decoder_embeddings=True,
+        share_encoder_decoder_embeddings=not separate_vocabs,
         activation_function="swish",
     )
     torch.manual_seed(seed)
@@ -121,11 +151,49 @@ def build_tiny_model(out: str | Path, seed: int = 0, vocab_size: int = 800) -> P
         max_length=64,
         num_beams=4,
     )
+    if early_eos:
+        _emit_eos_early(model, out, source_lines)
     model.save_pretrained(out)
+    if not generation_config:
+        (out / "generation_config.json").unlink()
     return out
+
+
+def _emit_eos_early(model, out: Path, lines: list[str]) -> None:
+    """Make </s> win wherever the model's most frequent output token would.
+
+    Random weights almost never emit </s>, which hides every difference in how
+    two decoders end a hypothesis; with this, beams finish at many lengths.
+    """
+    from collections import Counter
+
+    import torch
+    from transformers import MarianTokenizer
+
+    tok = MarianTokenizer.from_pretrained(str(out))
+    texts = list(dict.fromkeys(s for line in lines for s in line.split(". ") if 20 < len(s) < 160))[:24]
+    batch = tok(texts, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        produced = model.generate(**batch, num_beams=4, do_sample=False, max_length=25)
+    special = {tok.pad_token_id, tok.eos_token_id}
+    common = Counter(t for row in produced.tolist() for t in row if t not in special).most_common(1)[0][0]
+    emb = model.get_output_embeddings().weight
+    with torch.no_grad():
+        emb[tok.eos_token_id] = emb[common] * 1.1
+
+
+# The variants every backend must translate the seeds with (keyword arguments of build_tiny_model).
+VARIANTS: dict[str, dict[str, object]] = {
+    "positions-256": {"positions": 256},
+    "short-tokenizer": {"model_max_length": 48},
+    "no-generation-config": {"generation_config": False},
+    "early-eos": {"early_eos": True},
+    "separate-vocabs": {"separate_vocabs": True},
+}
 
 
 if __name__ == "__main__":
     import sys
 
-    print(build_tiny_model(sys.argv[1] if len(sys.argv) > 1 else "tiny-model"))
+    variant = VARIANTS[sys.argv[2]] if len(sys.argv) > 2 else {}
+    print(build_tiny_model(sys.argv[1] if len(sys.argv) > 1 else "tiny-model", **variant))  # type: ignore[arg-type]

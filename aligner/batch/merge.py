@@ -104,6 +104,7 @@ def _unique_tuids(elements: list[etree._Element], kept: set[int]) -> None:
 def merge_article(
     out: Path, units: list[Unit], discard_reviewed: bool = False, backups: int = DEFAULT_BACKUPS,
     langs: tuple[str, str] = ("id", "en"),
+    header_props: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, int]:
     """Write the freshly drafted ``units`` to ``out``, merged with the TMX already there.
 
@@ -114,7 +115,7 @@ def merge_article(
     :class:`~aligner.formats.files.InputError` when the existing file is not
     readable TMX: it is then left as it is.
     """
-    fresh = tmx_bytes(units, *langs)
+    fresh = tmx_bytes(units, *langs, header_props=header_props)
     # A review save landing between our read and our write would be lost: re-read
     # just before writing, and merge again with what is there if it changed.
     for _ in range(ATTEMPTS):

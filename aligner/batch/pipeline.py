@@ -19,6 +19,8 @@ from aligner.formats.files import (
 )
 from aligner.formats.units import draft_units
 from aligner.segment import segment
+from aligner.translate.backends.base import BackendError
+from aligner.translate.signature import RunSignature
 from aligner.translate.translator import Translator
 from aligner.types import FileReport
 
@@ -33,11 +35,17 @@ def translate_file(
     text: str | None = None,
     langs: tuple[str, str] = ("id", "en"),
     discard_reviewed: bool = False,
+    signature: RunSignature | None = None,
 ) -> FileReport:
     """Translate one article (``text`` if given, else read from ``path``) and
     write ``out_dir/<stem>.tmx`` atomically with the language codes ``langs``,
     merged with the TMX already there (see :mod:`aligner.batch.merge`: units a
-    person touched are kept)."""
+    person touched are kept).
+
+    ``signature`` (default: the translator's) names the model in every unit and
+    goes into the TMX header.  A backend failure raises
+    :class:`~aligner.translate.backends.base.BackendError` before anything is written.
+    """
     start = time.perf_counter()
     text = read_article(path) if text is None else text
     doc = path.stem
@@ -51,9 +59,12 @@ def translate_file(
     spent = stats.since(before) if stats is not None and before is not None else None
     kept = [s for s in segments if s.translatable or keep_boilerplate]
     per_segment = [next(drafts) if s.translatable else None for s in kept]
-    units = draft_units(doc, kept, per_segment, translator.model_name)
+    signature = signature or translator.signature.with_batch(keep_boilerplate)
+    units = draft_units(doc, kept, per_segment, signature.model)
     out = out_dir / f"{doc}.tmx"
-    merged = merge_article(out, units, discard_reviewed=discard_reviewed, langs=langs)
+    merged = merge_article(
+        out, units, discard_reviewed=discard_reviewed, langs=langs, header_props=signature.header_props()
+    )
     hit: Counter[str] = Counter()
     missed: Counter[str] = Counter()
     for d in per_segment:
@@ -79,11 +90,15 @@ def translate_file(
     )
 
 
-def write_report(reports: list[FileReport], out_dir: Path, model: str, merge: bool = True) -> Path:
+def write_report(
+    reports: list[FileReport], out_dir: Path, model: str, merge: bool = True,
+    signature: RunSignature | None = None,
+) -> Path:
     """Write ``out_dir/report.json`` atomically.
 
     With ``merge`` the files of an earlier report that this batch did not touch
     are kept, so a batch done in several runs ends with one complete report.
+    ``signature``: the run's settings, recorded in full and in short form.
     """
     path = out_dir / "report.json"
     entries: dict[str, dict] = {}
@@ -95,8 +110,11 @@ def write_report(reports: list[FileReport], out_dir: Path, model: str, merge: bo
     for r in reports:
         entries[r.path] = asdict(r)
     files = list(entries.values())
-    payload = {
-        "model": model,
+    payload: dict = {"model": model}
+    if signature is not None:
+        payload["signature"] = str(signature)
+        payload["settings"] = signature.as_dict()
+    payload |= {
         "files": files,
         "failed": [f["path"] for f in files if f.get("status") == "failed"],
         "degenerate": sum(f.get("degenerate", 0) for f in files),
@@ -106,29 +124,7 @@ def write_report(reports: list[FileReport], out_dir: Path, model: str, merge: bo
     return path
 
 
-# --- resumable, lock-protected batches (issue 6) --------------------------------------
-
-
-def batch_settings(translator: Translator, keep_boilerplate: bool) -> dict:
-    """Everything that changes a TMX's content, for the done-markers' fingerprint.
-
-    The model, glossary and decoding options are the ones the translation cache
-    keys on, so a kept article and a cached draft mean the same thing.
-    """
-    from aligner.translate.cache import glossary_version
-    from aligner.translate.translator import REDECODE_NGRAM
-    from aligner.version import __version__
-
-    glossary = translator.glossary
-    return {
-        "aligner": __version__,
-        "model": translator.model_id,
-        "glossary": glossary_version(glossary.terms if glossary is not None else None),
-        "decoding": translator.decoding_options(),
-        "batch_size": translator.batch_size,
-        "redecode_ngram": REDECODE_NGRAM,
-        "keep_boilerplate": keep_boilerplate,
-    }
+# --- resumable, lock-protected batches ------------------------------------------------
 
 
 def run_batch(
@@ -141,13 +137,17 @@ def run_batch(
     on_error: Callable[[str], None] | None = None,
     langs: tuple[str, str] = ("id", "en"),
     discard_reviewed: bool = False,
+    on_exception: Callable[[BaseException], None] | None = None,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
 
-    Articles whose TMX is complete and made with the same settings and input are
-    kept (unless ``overwrite``); the others are drafted and merged with their TMX,
-    keeping the units a person touched (unless ``discard_reviewed``); bad files
-    are reported through ``on_error`` and skipped; report.json is rewritten after every article.  The caller holds
+    Articles whose TMX is complete and made with the same settings (the run
+    signature) and input are kept (unless ``overwrite``); the others are drafted
+    and merged with their TMX, keeping the units a person touched (unless
+    ``discard_reviewed``); bad files and model failures fail that article only:
+    they are reported through ``on_error`` (one line naming the file), and
+    ``on_exception`` (for a traceback), no TMX is written for them, and the batch
+    goes on; report.json is rewritten after every article.  The caller holds
     :func:`aligner.batch.state.lock_output` on ``out_dir`` around this call.
     """
     from aligner.batch.state import (
@@ -160,7 +160,8 @@ def run_batch(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)
-    settings = batch_settings(translator, keep_boilerplate)
+    signature = translator.signature.with_batch(keep_boilerplate)
+    settings = signature.as_dict()
     if langs != ("id", "en"):  # other codes make another TMX; the default keeps earlier fingerprints
         settings["langs"] = list(langs)
     reports: list[FileReport] = []
@@ -183,16 +184,19 @@ def run_batch(
                     path, out_dir, translator, keep_boilerplate,
                     on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
                     on_progress=progress.advance if progress else None,
-                    text=text, langs=langs, discard_reviewed=discard_reviewed,
+                    text=text, langs=langs, discard_reviewed=discard_reviewed, signature=signature,
                 )
                 mark_done(out_dir, path.stem, key, report)
             report.path = str(path)
-        except InputError as exc:
+        except (InputError, BackendError) as exc:
+            message = str(exc) if isinstance(exc, InputError) else f"{path}: translation failed: {exc}"
             if on_error:
-                on_error(str(exc))
-            report = FileReport(path=str(path), status="failed", error=str(exc))
+                on_error(message)
+            if on_exception and isinstance(exc, BackendError):
+                on_exception(exc)
+            report = FileReport(path=str(path), status="failed", error=message)
         if progress:
             progress.end_file(report)
         reports.append(report)
-        write_report(reports, out_dir, translator.model_name)
+        write_report(reports, out_dir, signature.model, signature=signature)
     return reports

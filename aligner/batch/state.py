@@ -67,7 +67,7 @@ def remove_stale_temps(out_dir: Path) -> list[Path]:
 
 
 def fingerprint(settings: dict[str, Any], data: bytes = b"") -> str:
-    """SHA-256 of the settings (as canonical JSON) and the input bytes."""
+    """SHA-256 of the settings (the run signature's fields, as canonical JSON) and the input bytes."""
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     h.update(b"\0")
     h.update(hashlib.sha256(data).digest())

@@ -22,11 +22,11 @@ def model_convert(
 ) -> None:
     """Convert a MarianMT model with CTranslate2, keeping its tokenizer files beside it."""
     from aligner.translate.backends.ct2 import convert_model, default_ct2_dir
-    from aligner.translate.model import ModelUnavailable
+    from aligner.translate.model import ModelUnavailable, resolve_model
 
-    target = out or default_ct2_dir(model)
     try:
-        path = convert_model(model, target, quantization, force=force)
+        source = resolve_model(model)
+        path = convert_model(source, out or default_ct2_dir(source), quantization, force=force)
     except ModelUnavailable as exc:
         fail(str(exc))
     typer.echo(f"converted {model} ({quantization}) -> {path}")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary, open_cache, warn
+from aligner.cli.common import DEFAULT_GLOSSARY, app, debugging, fail, load_glossary, open_cache, warn
+
+if TYPE_CHECKING:
+    from aligner.translate.model import ModelSource
 
 
 @app.command()
@@ -39,7 +42,7 @@ def translate(
     from aligner.batch.progress import Progress
     from aligner.batch.state import OutputBusy, lock_output
     from aligner.formats.files import collect_inputs, no_inputs_message
-    from aligner.translate.model import ModelUnavailable
+    from aligner.translate.model import ModelUnavailable, resolve_model
     from aligner.translate.translator import Translator
 
     from aligner.cli.xliff import check_formats, parse_langs, write_xliff_outputs
@@ -49,6 +52,9 @@ def translate(
     files = collect_inputs(paths)
     if not files:
         fail(no_inputs_message(paths))
+    if termbase is None:
+        warn(f"no glossary ({DEFAULT_GLOSSARY} is not in {Path.cwd()}; pass --glossary FILE): "
+             f"drafts are not constrained")
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
@@ -57,21 +63,23 @@ def translate(
 
                 torch.set_num_threads(threads)
             try:
+                source = resolve_model(model)  # the one place the model's name becomes a directory
                 if backend == "auto" and ct2_model is None:
-                    ct2_model = fast_model(model)
+                    ct2_model = fast_model(source)
                 translator = Translator(
-                    model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
+                    source, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                     max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
                     cache=None if no_cache else open_cache(), threads=threads,
                 )
             except (ModelUnavailable, ValueError) as exc:
                 fail(str(exc))
-            warn(f"drafting with the {translator.backend} backend")
+            warn(f"drafting with the {translator.backend.name} backend")
             with Progress(len(files)) as progress:
                 reports = run_batch(
                     files, out, translator, keep_boilerplate, overwrite, progress,
                     on_error=lambda msg: warn(f"error: {msg}"), langs=codes,
                     discard_reviewed=discard_reviewed,
+                    on_exception=show_traceback if debugging() else None,
                 )
             if "xliff" in outputs:
                 write_xliff_outputs(reports, termbase, codes)
@@ -93,9 +101,17 @@ def translate(
         raise typer.Exit(1)
 
 
-def fast_model(model: str) -> Path | None:
+def show_traceback(exc: BaseException) -> None:
+    """Print ``exc``'s traceback (its cause's included) on stderr: ``--debug``."""
+    import traceback
+
+    typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+
+
+def fast_model(source: ModelSource) -> Path | None:
     """The CTranslate2 model for ``--backend auto``, converted once if need be; None when
-    ctranslate2 is missing or cannot convert ``model`` (the torch backend is used then)."""
+    ctranslate2 is missing or cannot convert the model (the torch backend is used then,
+    and one line says why)."""
     from aligner.translate.backends.ct2 import Ct2Error, ct2_installed, ensure_ct2_model
 
     if not ct2_installed():
@@ -103,7 +119,8 @@ def fast_model(model: str) -> Path | None:
         return None
     try:
         return ensure_ct2_model(
-            model, on_convert=lambda d: warn(f"converting {model} for CTranslate2 into {d} (once; --backend torch skips this)")
+            source,
+            on_convert=lambda d: warn(f"converting {source.name} for CTranslate2 into {d} (once; --backend torch skips this)"),
         )
     except Ct2Error as exc:
         warn(f"warning: {exc}; the slower torch backend drafts")

@@ -17,11 +17,10 @@ import sqlite3
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aligner.types import Term
 
 DB_NAME = "translations.sqlite3"
 ENV_DIR = "ALIGNER_CACHE_DIR"
@@ -51,20 +50,12 @@ def normalise_source(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def glossary_version(terms: Iterable[Term] | None) -> str:
-    """A short hash of what in a termbase can change a translation.
-
-    Notes are left out (editing a note must not throw away the cache); order is
-    kept because matching prefers earlier terms on ties.
-    """
-    if terms is None:
-        return "none"
-    rows = [[t.id, list(t.sources), t.target, list(t.forbidden)] for t in terms]
-    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
-
-
 def cache_key(model_id: str, glossary: str, options: Mapping[str, Any], source: str) -> str:
-    """The cache key of one (model, glossary version, options, normalised source)."""
+    """The cache key of one (model, glossary version, options, normalised source).
+
+    Which settings go in is decided in one place, the run signature
+    (aligner.translate.signature.RunSignature.cache_key); this only hashes them.
+    """
     payload = json.dumps(
         [model_id, glossary, dict(sorted(options.items())), normalise_source(source)],
         ensure_ascii=False,

@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from aligner.glossary.termbase import Termbase, check_draft
+from aligner.translate.backends.base import EARLY_STOPPING, Backend, BackendError, TranslationResult
 from aligner.translate.degenerate import degeneracy
 from aligner.translate.model import (
     LoadedModel,
-    dir_fingerprint,
+    ModelSource,
+    first_line,
     load_model,
-    output_limit,
+    resolve_model,
 )
 from aligner.translate.pieces import join_drafts, split_to_fit
+from aligner.translate.signature import RunSignature, glossary_version
 from aligner.types import Draft, TermHit
 
 BACKENDS = ("auto", "torch", "ct2")
@@ -49,10 +52,16 @@ class TranslationStats:
 class Translator:
     """MarianMT translation of source strings, in batches, glossary-aware.
 
-    ``model`` is a hub id, a local directory or an already loaded model.
-    ``backend``: ``torch``, ``ct2`` (CTranslate2, see aligner.ct2) or ``auto``
-    (ct2 when ctranslate2 is installed and a converted model exists).
-    ``cache``: an aligner.cache.TranslationCache, or None for no cache.
+    ``model`` is a hub id, a local directory, a resolved ``ModelSource`` or an
+    already loaded model; it is resolved to one local directory here, once, and
+    its limits (aligner.translate.model.ModelLimits) bound every backend.
+    ``backend``: ``torch``, ``ct2`` (CTranslate2, see backends.ct2), ``auto``
+    (ct2 when ctranslate2 is installed and a converted model exists), or a
+    :class:`~aligner.translate.backends.base.Backend` object.  First drafts
+    come from that backend; drafts that break the glossary (unless the backend
+    is constrained) and degenerate drafts are re-decoded by the constrained
+    torch decoder (``constrained``).
+    ``cache``: an aligner.translate.cache.TranslationCache, or None for no cache.
     Batches are built from length-sorted inputs within ``max_tokens`` padded
     source tokens and at most ``batch_size`` segments.  ``threads``: CPU cores
     the ct2 backend uses (0: all; the torch path follows torch's own setting).
@@ -60,7 +69,7 @@ class Translator:
 
     def __init__(
         self,
-        model: str | LoadedModel,
+        model: str | Path | ModelSource | LoadedModel,
         glossary: Termbase | None = None,
         beam: int = 4,
         batch_size: int = 16,
@@ -68,7 +77,7 @@ class Translator:
         max_new_tokens: int | None = None,
         max_input_tokens: int | None = None,
         *,
-        backend: str = "auto",
+        backend: str | Backend = "auto",
         cache: Any = None,
         ct2_model: str | Path | None = None,
         compute_type: str | None = None,
@@ -76,12 +85,15 @@ class Translator:
         redecode_degenerate: bool = True,
         threads: int = 0,
     ) -> None:
-        from aligner.translate.backends import ct2
-
-        if backend not in BACKENDS:
+        if not isinstance(backend, Backend) and backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-        self._name = model.name if isinstance(model, LoadedModel) else model
         self._loaded: LoadedModel | None = model if isinstance(model, LoadedModel) else None
+        if isinstance(model, LoadedModel):
+            self.source = model.model_source()
+        else:
+            # Fails now, not mid-run, when the model cannot be found at all.
+            self.source = model if isinstance(model, ModelSource) else resolve_model(model)
+        self.limits = self._loaded.limits if self._loaded is not None else self.source.limits
         self._device = device
         self.glossary = glossary
         self.beam = beam
@@ -93,152 +105,137 @@ class Translator:
         self.redecode_degenerate = redecode_degenerate
         self.cache = cache
         self.stats = TranslationStats()
-        self._ct2: ct2.Ct2Model | None = None
-        found = ct2.find_ct2_model(self._name, ct2_model) if ct2.ct2_installed() else None
+        self._model_files = self.source.fingerprint
+        self._constrained: Backend | None = None
+        self.backend: Backend = (
+            backend if isinstance(backend, Backend)
+            else self._open_backend(backend, ct2_model, compute_type, threads)
+        )
+
+    def _open_backend(self, backend: str, ct2_model: str | Path | None, compute_type: str | None,
+                      threads: int) -> Backend:
+        """The backend for first drafts: a converted CTranslate2 model, else the torch model."""
+        from aligner.translate.backends import ct2
+
+        found = ct2.find_ct2_model(self.source, ct2_model) if ct2.ct2_installed() else None
         if backend == "ct2" and found is None:
-            where = Path(ct2_model) if ct2_model else ct2.default_ct2_dir(self._name)
+            where = Path(ct2_model) if ct2_model else ct2.default_ct2_dir(self.source)
             if not ct2.ct2_installed():
                 raise ct2.Ct2Error("--backend ct2 needs ctranslate2: pip install ctranslate2")
             raise ct2.Ct2Error(
-                f"no converted CTranslate2 model at {where}; run `aligner model convert --model {self._name} "
+                f"no converted CTranslate2 model at {where}; run `aligner model convert --model {self.source.path} "
                 f"--out {where}` or pass --ct2-model DIR"
             )
-        self.backend = "ct2" if found is not None and backend in ("auto", "ct2") else "torch"
-        if self.backend == "ct2":
-            assert found is not None
-            self._ct2 = ct2.Ct2Model(found, device, compute_type, threads)
-            # The torch model is loaded only if a draft has to be re-decoded;
-            # fail now, not mid-run, if it cannot be found at all.
-            if self._loaded is None:
-                ct2.model_source_dir(self._name)
-        else:
-            if self._loaded is None:
-                self._loaded = load_model(self._name, device)
-        self.model_id = self._model_id()
+        if found is not None and backend in ("auto", "ct2"):
+            # The torch model is loaded only if a draft has to be re-decoded.
+            return ct2.Ct2Backend(found, self._device, compute_type, threads, limits=self.limits)
+        from aligner.translate.backends.torch import DbaBackend, TorchBackend
+
+        # With a glossary the first drafts are constrained already; without one,
+        # plain beam search gives the same drafts.
+        if self.glossary is not None:
+            return DbaBackend(self.loaded, self.limits)
+        return TorchBackend(self.loaded, self.limits)
+
+    @property
+    def constrained(self) -> Backend:
+        """The constrained (glossary) decoder: the first-draft backend when it is one, else
+        the torch model's, made on first use (the ct2 path loads torch only if it must)."""
+        if self._constrained is None:
+            if self.backend.constrained:
+                self._constrained = self.backend
+            else:
+                from aligner.translate.backends.torch import DbaBackend
+
+                self._constrained = DbaBackend(self.loaded, self.limits)
+        return self._constrained
 
     @property
     def loaded(self) -> LoadedModel:
         """The torch model (loaded on first use with the ct2 backend)."""
         if self._loaded is None:
-            self._loaded = load_model(self._name, self._device)
+            self._loaded = load_model(self.source, self._device)
         return self._loaded
 
     @property
     def model_name(self) -> str:
-        return self._name
+        """The model's name (hub id or directory name): what the TMX records."""
+        return self.source.name
 
     @property
     def tokenizer(self) -> Any:
-        return self._ct2.tokenizer if self._ct2 is not None else self.loaded.tokenizer
+        """The source tokenizer (the backend's own, so the ct2 path needs no torch model)."""
+        return getattr(self.backend, "tokenizer", None) or self.loaded.tokenizer
 
-    def _model_id(self) -> str:
-        """Model identity for cache keys: its name plus a fingerprint of its files."""
-        if self._ct2 is not None:
-            return f"{self._name}@ct2:{dir_fingerprint(self._ct2.path)}"
-        source = Path(self._name).expanduser()
-        if not source.is_dir():
-            source = Path(str(getattr(self.loaded.model, "name_or_path", "") or ""))
-        return f"{self._name}@{dir_fingerprint(source)}" if source.is_dir() else self._name
-
-    def decoding_options(self) -> dict[str, Any]:
-        """Everything besides model, glossary and source that can change a draft."""
+    @property
+    def signature(self) -> RunSignature:
+        """Every setting that can change this Translator's drafts (see aligner.translate.signature)."""
         from aligner.version import __version__
 
-        options: dict[str, Any] = {
-            "aligner": __version__,
-            "beam": self.beam,
-            "max_new_tokens": self.max_new_tokens,
-            "backend": self.backend,
-            "max_input_tokens": self.max_input_tokens,
-            "redecode_degenerate": self.redecode_degenerate,
-            "decoder": "constrained",
-            "early_stopping": EARLY_STOPPING,
-        }
-        if self._ct2 is not None:
-            options["compute_type"] = self._ct2.compute_type
-            options["device"] = self._ct2.device
-        else:
-            options["dtype"] = str(self.loaded.model.dtype)
-            options["device"] = str(self.loaded.device)
-        return options
-
-    def _decode(self, texts: list[str], hits: list[list[TermHit]], no_repeat_ngram_size: int = 0) -> list[str]:
-        """Model outputs for one batch; ``hits[i]`` are the glossary hits of ``texts[i]``.
-
-        Every hit's target is a hard constraint and its forbidden forms are banned
-        (aligner.decode); with no hits this is exactly ``generate``'s beam search
-        with ``early_stopping=True`` (see ``EARLY_STOPPING``).
-        """
-        from aligner.translate.backends.dba import TermEncoder, translate_batch
-
-        if getattr(self, "_term_encoder", None) is None:
-            self._term_encoder = TermEncoder(self.loaded.tokenizer)
-        # max_length (not max_new_tokens) because opus-mt's generation_config sets it too.
-        out = translate_batch(
-            self.loaded.model, self.loaded.tokenizer, texts, hits, encoder=self._term_encoder, num_beams=self.beam,
-            device=self.loaded.device, max_length_for=lambda src_len: output_limit(src_len, self.max_new_tokens) + 1,
-            no_repeat_ngram_size=no_repeat_ngram_size, early_stopping=EARLY_STOPPING,
+        settings = self.backend.settings()
+        glossary = self.glossary
+        return RunSignature(
+            aligner=__version__,
+            model=self.source.name,
+            model_files=self._model_files,
+            backend=self.backend.name,
+            device=settings.get("device", ""),
+            precision=settings.get("precision", ""),
+            decoder="constrained" if glossary is not None or self.backend.constrained else "beam",
+            beam=self.beam,
+            max_new_tokens=self.max_new_tokens,
+            max_input_tokens=self.max_input_tokens,
+            early_stopping=EARLY_STOPPING,
+            redecode_degenerate=self.redecode_degenerate,
+            redecode_ngram=REDECODE_NGRAM,
+            glossary=("none" if glossary is None else str(glossary.path) if glossary.path else "in memory"),
+            glossary_version=glossary_version(glossary.terms if glossary is not None else None),
+            batch_size=self.batch_size,
         )
-        return [text for text, _ in out]
 
     @property
     def max_input_tokens(self) -> int:
         """The longest input, in tokens, sent to the model; longer segments are split."""
-        if self._max_input_tokens is None:
-            self._max_input_tokens = model_input_limit(self.tokenizer, self._loaded)
-        return self._max_input_tokens
+        return self._max_input_tokens if self._max_input_tokens is not None else self.limits.input_limit
 
     @max_input_tokens.setter
     def max_input_tokens(self, value: int) -> None:
         self._max_input_tokens = value
 
-    def _timed(self, fn: Callable[[], list[str]]) -> list[str]:
-        start = time.perf_counter()
-        out = fn()
-        self.stats.model_seconds += time.perf_counter() - start
-        return out
+    def _options(self, no_repeat_ngram_size: int = 0) -> dict[str, Any]:
+        return {"beam_size": self.beam, "max_new_tokens": self.max_new_tokens,
+                "no_repeat_ngram_size": no_repeat_ngram_size}
 
-    def _timed_iter(self, results: Iterator[list[str]]) -> Iterator[list[str]]:
-        """``results`` with the time spent producing each item added to ``model_seconds``."""
+    def _timed_iter(self, backend: Backend, results: Iterator[list[TranslationResult]]) -> Iterator[list[str]]:
+        """Texts of ``results``, with the time spent producing each batch added to
+        ``model_seconds``; any failure inside the backend becomes a :class:`BackendError`."""
         while True:
             start = time.perf_counter()
-            out = next(results, None)
-            self.stats.model_seconds += time.perf_counter() - start
+            try:
+                out = next(results, None)
+            except Exception as exc:  # a backend may raise anything (torch, ctranslate2, tokenizers)
+                raise BackendError(f"{backend.name} backend failed: {first_line(exc)}") from exc
+            finally:
+                self.stats.model_seconds += time.perf_counter() - start
             if out is None:
                 return
-            yield out
+            yield [r.text for r in out]
 
-    def _draft_batches(self, batches: list[list[str]], hits: list[list[list[TermHit]]]) -> Iterator[list[str]]:
-        """First drafts of each batch on the chosen backend, yielded in order.
-
-        The ct2 backend gets all batches at once so its workers run them side by side.
-        """
-        if self._ct2 is not None:
-            yield from self._timed_iter(self._ct2.translate_batches(batches, self.beam, self.max_new_tokens))
-        else:
-            for texts, batch_hits in zip(batches, hits):
-                yield self._timed(lambda: self._decode(texts, batch_hits))
-
-    def _torch_batch(self, texts: list[str], hits: list[list[TermHit]], no_repeat_ngram_size: int = 0) -> list[str]:
-        """The constrained torch path: ct2 drafts that broke the glossary, degenerate drafts."""
-        self.loaded  # noqa: B018 - load outside the timed region
-        return self._timed(lambda: self._decode(texts, hits, no_repeat_ngram_size))
+    def _run(self, backend: Backend, batches: list[list[str]], hits: list[list[list[TermHit]]],
+             no_repeat_ngram_size: int = 0) -> Iterator[list[str]]:
+        """Drafts of each batch from ``backend``, in order (hits go to constrained backends only)."""
+        each = [{"hits": h} for h in hits] if backend.constrained else None
+        return self._timed_iter(backend, iter(backend.translate_batches(batches, each, **self._options(no_repeat_ngram_size))))
 
     def _lengths(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self.tokenizer(list(texts), truncation=True)["input_ids"]]
 
     def _batched(
-        self, items: list[int], texts: list[str], fn: Callable[[list[int]], list[str]],
-        on_batch: Callable[[list[int]], None] | None = None,
-    ) -> list[str]:
-        """``fn`` over ``items`` (indices into ``texts``) in length-sorted token-budget batches."""
-        return self._batched_many(items, texts, lambda batches: (fn(b) for b in batches), on_batch)
-
-    def _batched_many(
         self, items: list[int], texts: list[str], run: Callable[[list[list[int]]], Iterable[list[str]]],
         on_batch: Callable[[list[int]], None] | None = None,
     ) -> list[str]:
-        """Like ``_batched``, but ``run`` gets all batches at once and yields their results in order."""
+        """``run`` over ``items`` (indices into ``texts``) in length-sorted token-budget
+        batches; ``run`` gets all batches at once and yields their results in order."""
         from aligner.translate.batching import map_batches
 
         lengths = self._lengths([texts[i] for i in items]) if items else []
@@ -249,25 +246,37 @@ class Translator:
             on_batch=(lambda pos: on_batch([items[p] for p in pos])) if on_batch else None,
         )
 
+    def _decode_with(
+        self, backend: Backend, items: list[int], texts: list[str], hits: list[list[TermHit]],
+        no_repeat_ngram_size: int = 0, on_batch: Callable[[list[int]], None] | None = None,
+    ) -> list[str]:
+        """Drafts of ``texts[i]`` for ``i`` in ``items`` from ``backend``, in ``items``' order."""
+        return self._batched(
+            items, texts,
+            lambda batches: self._run(
+                backend, [[texts[j] for j in b] for b in batches], [[hits[j] for j in b] for b in batches],
+                no_repeat_ngram_size,
+            ),
+            on_batch,
+        )
+
     def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
         """Translate ``texts`` in order; ``progress(n)`` is called as segments are done.
 
         Identical segments (after normalisation) are translated once, and with a
         cache not again across runs.  Over-long segments are split to fit the
-        model and their drafts joined; with the ct2 backend, drafts that miss a
-        required term or use a forbidden form are re-decoded with the
-        constrained torch decoder; degenerate drafts are re-decoded once with a
-        repetition guard, and flagged if they stay degenerate.
+        model and their drafts joined; when the backend is not constrained
+        (ct2), drafts that miss a required term or use a forbidden form are
+        re-decoded with the constrained torch decoder; degenerate drafts are
+        re-decoded once with a repetition guard (the re-decode is kept only if
+        it holds every term the draft held), and flagged if they stay degenerate.
         """
         import json
 
-        from aligner.translate.cache import cache_key, glossary_version
-
         texts = list(texts)
         hits = [self.glossary.match(t) if self.glossary else [] for t in texts]
-        gv = glossary_version(self.glossary.terms if self.glossary else None)
-        options = self.decoding_options()
-        keys = [cache_key(self.model_id, gv, options, t) for t in texts]
+        signature = self.signature
+        keys = [signature.cache_key(t) for t in texts]
         copies: dict[str, int] = {}
         first: dict[str, int] = {}
         for i, key in enumerate(keys):
@@ -288,7 +297,7 @@ class Translator:
         # reports exactly what the first run reported.
         results = {keys[i]: json.dumps(r, ensure_ascii=False) for i, r in zip(todo, fresh)}
         if self.cache is not None and results:
-            self.cache.put_many(results, model=self.model_id)
+            self.cache.put_many(results, model=f"{signature.model}@{signature.model_files}")
         found.update(results)
 
         drafts: list[Draft] = []
@@ -326,34 +335,28 @@ class Translator:
                 progress(finished)
 
         every = list(range(len(flat)))
-        outs = self._batched_many(
-            every, flat,
-            lambda batches: self._draft_batches(
-                [[flat[j] for j in idx] for idx in batches], [[flat_hits[j] for j in idx] for idx in batches]
-            ),
-            done,
-        )
+        outs = self._decode_with(self.backend, every, flat, flat_hits, on_batch=done)
         self.stats.decoded += len(texts)
-        if self._ct2 is not None and self.glossary is not None:
+        if self.glossary is not None and not self.backend.constrained:
             broken = [j for j in every if any(check_draft(flat_hits[j], outs[j]))]
             if broken:
-                again = self._batched(
-                    broken, flat, lambda idx: self._torch_batch([flat[j] for j in idx], [flat_hits[j] for j in idx])
-                )
-                for j, text in zip(broken, again):
+                for j, text in zip(broken, self._decode_with(self.constrained, broken, flat, flat_hits)):
                     outs[j] = text
                 self.stats.redecoded += len(broken)
         why = [degeneracy(src, out) for src, out in zip(flat, outs)]
         bad = [j for j, w in enumerate(why) if w] if self.redecode_degenerate else []
         redone = set(bad)
         if bad:
-            again = self._batched(
-                bad, flat,
-                lambda idx: self._torch_batch([flat[j] for j in idx], [flat_hits[j] for j in idx], REDECODE_NGRAM),
-            )
+            again = self._decode_with(self.constrained, bad, flat, flat_hits, REDECODE_NGRAM)
             for j, out in zip(bad, again):
-                outs[j] = out
-                why[j] = degeneracy(flat[j], out)
+                lost = dropped_terms(flat_hits[j], outs[j], out)
+                if lost:
+                    # Terms win over the repetition guard: a re-decode that loses a term
+                    # the draft held is not kept.
+                    why[j] += f"; the re-decode dropped {', '.join(lost)}, so the first draft is kept"
+                else:
+                    outs[j] = out
+                    why[j] = degeneracy(flat[j], out)
 
         results: list[dict[str, Any]] = []
         at = 0
@@ -378,8 +381,6 @@ class Translator:
                 "redecoded": any(i in redone for i in span), "degenerate": still,
             })
         return results
-
-    # --- robustness: over-long inputs (issue 6) -----------------------------------------
 
     def token_length(self, text: str) -> int:
         """Tokens the model's encoder sees for ``text`` (with ``</s>``)."""
@@ -409,18 +410,8 @@ def _outcome(value: str) -> dict[str, Any]:
 # Re-decoding guard: no trigram may repeat, which breaks opus-mt's loops.
 REDECODE_NGRAM = 3
 
-# Beam search stops once it holds ``beam`` finished hypotheses.  This is the
-# only rule CTranslate2 implements (it equals ``generate``'s early_stopping=True
-# token for token), so with it both backends give the same draft; with
-# generate's default (keep searching while a longer hypothesis could still win)
-# they disagree whenever beams finish at different lengths.
-EARLY_STOPPING = True
 
-
-def model_input_limit(tokenizer: Any, loaded: LoadedModel | None = None) -> int:
-    """The longest input, in tokens, the model reads without truncating."""
-    config = loaded.model.config if loaded is not None else None
-    limits = [getattr(tokenizer, "model_max_length", None), getattr(config, "max_position_embeddings", None)]
-    # Tokenizers without a configured limit report a huge sentinel (int(1e30)).
-    usable = [int(x) for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
-    return min(usable) if usable else 512
+def dropped_terms(hits: Sequence[TermHit], before: str, after: str) -> list[str]:
+    """Ids of the glossary terms ``before`` holds and ``after`` does not."""
+    held = {t.id for t in {h.term for h in hits}} - {t.id for t in check_draft(list(hits), before)[0]}
+    return sorted(held & {t.id for t in check_draft(list(hits), after)[0]})

@@ -131,3 +131,7 @@ class FileReport:
     cache_hits: int = 0
     glossary_redecoded: int = 0
     model_seconds: float = 0.0
+    # Segments the translation memory filled (exact), offered fuzzy matches for, or had nothing for.
+    tm_exact: int = 0
+    tm_fuzzy: int = 0
+    tm_none: int = 0

@@ -31,9 +31,12 @@ def translate_file(
     on_segments: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     text: str | None = None,
+    tm=None,
+    fuzzy_min: float = 75.0,
 ) -> FileReport:
     """Translate one article (``text`` if given, else read from ``path``) and
-    write ``out_dir/<stem>.tmx`` atomically."""
+    write ``out_dir/<stem>.tmx`` atomically.  With ``tm`` (a TranslationMemory)
+    exact matches fill their units and the model drafts only the rest."""
     start = time.perf_counter()
     text = read_article(path) if text is None else text
     doc = path.stem
@@ -43,11 +46,24 @@ def translate_file(
         on_segments(len(todo))
     stats = getattr(translator, "stats", None)  # counts only a real Translator keeps
     before = stats.copy() if stats is not None else None
-    drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
+    leverage = None
+    if tm is not None:  # TM first: the model drafts only what the memory has no exact match for
+        from aligner.tm.leverage import leveraged_drafts
+
+        leverage, tm_drafts = leveraged_drafts(
+            tm, todo, lambda texts: translator.translate(texts, progress=on_progress), translator.glossary, fuzzy_min
+        )
+        drafts = iter(tm_drafts)
+    else:
+        drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
     spent = stats.since(before) if stats is not None and before is not None else None
     kept = [s for s in segments if s.translatable or keep_boilerplate]
     per_segment = [next(drafts) if s.translatable else None for s in kept]
     units = draft_units(doc, kept, per_segment, translator.model_name)
+    if leverage is not None:
+        from aligner.tm.leverage import leveraged_units
+
+        units = leveraged_units(units, todo, leverage, translator.glossary)
     out = out_dir / f"{doc}.tmx"
     write_tmx(units, out)
     hit: Counter[str] = Counter()
@@ -71,6 +87,9 @@ def translate_file(
         cache_hits=spent.cache_hits if spent else 0,
         glossary_redecoded=spent.redecoded if spent else 0,
         model_seconds=round(spent.model_seconds, 3) if spent else 0.0,
+        tm_exact=sum(lev.kind == "exact" for lev in leverage or ()),
+        tm_fuzzy=sum(lev.kind == "fuzzy" for lev in leverage or ()),
+        tm_none=sum(lev.kind == "none" for lev in leverage or ()),
     )
 
 
@@ -134,6 +153,8 @@ def run_batch(
     overwrite: bool = False,
     progress=None,
     on_error: Callable[[str], None] | None = None,
+    tm=None,
+    fuzzy_min: float = 75.0,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
 
@@ -153,6 +174,8 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out_dir)
     settings = batch_settings(translator, keep_boilerplate)
+    if tm is not None:  # a changed memory can change any article
+        settings = {**settings, "tm": tm.fingerprint(), "fuzzy_min": fuzzy_min}
     reports: list[FileReport] = []
     owners: dict[str, Path] = {}
     for path in files:
@@ -171,7 +194,7 @@ def run_batch(
                     path, out_dir, translator, keep_boilerplate,
                     on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
                     on_progress=progress.advance if progress else None,
-                    text=text,
+                    text=text, tm=tm, fuzzy_min=fuzzy_min,
                 )
                 mark_done(out_dir, path.stem, key, report)
             report.path = str(path)

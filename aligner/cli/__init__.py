@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aligner.cli import align, glossary, model, review, segment, translate  # noqa: F401  (register commands)
+from aligner.cli import align, glossary, model, review, segment, tm, translate  # noqa: F401  (register commands)
 from aligner.cli.common import app
 
 

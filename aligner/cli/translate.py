@@ -26,6 +26,8 @@ def translate(
     ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
     threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
+    tm: Annotated[Optional[Path], typer.Option("--tm", help="Translation memory (SQLite file, TMX file or directory): exact matches fill units, fuzzy ones are attached.")] = None,
+    fuzzy_min: Annotated[float, typer.Option("--fuzzy-min", min=1, max=100, help="Lowest fuzzy-match score attached to a unit.")] = 75.0,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -43,6 +45,11 @@ def translate(
     files = collect_inputs(paths)
     if not files:
         fail("no input files found")
+    memory = None
+    if tm is not None:
+        from aligner.cli.tm import memory_for_run
+
+        memory = memory_for_run(tm)
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
@@ -64,7 +71,7 @@ def translate(
             with Progress(len(files)) as progress:
                 reports = run_batch(
                     files, out, translator, keep_boilerplate, overwrite, progress,
-                    on_error=lambda msg: warn(f"error: {msg}"),
+                    on_error=lambda msg: warn(f"error: {msg}"), tm=memory, fuzzy_min=fuzzy_min,
                 )
     except OutputBusy as exc:
         fail(str(exc))
@@ -76,6 +83,12 @@ def translate(
         f"{sum(r.split for r in reports)} segments split, {degenerate} degenerate drafts flagged "
         f"-> {out / 'report.json'}"
     )
+    if memory is not None:
+        warn(
+            f"translation memory: {sum(r.tm_exact for r in reports)} exact, {sum(r.tm_fuzzy for r in reports)} fuzzy, "
+            f"{sum(r.tm_none for r in reports)} no match (per file in report.json)"
+        )
+        memory.close()
     if failed:
         raise typer.Exit(1)
 

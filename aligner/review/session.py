@@ -50,7 +50,13 @@ def with_status(unit: Unit, target: str, status: str, user: str, when: str) -> U
 
 
 class ReviewSession:
-    """One TMX file under review; thread-safe (the server is threaded)."""
+    """One TMX file under review; thread-safe (the server is threaded).
+
+    ``tm_db``: when set (``aligner review`` sets it), every save feeds the
+    approved and rejected units to that translation memory.
+    """
+
+    tm_db: str | Path | None = None
 
     def __init__(self, path: str | Path, termbase: Termbase | None = None, user: str = "reviewer") -> None:
         self.path = Path(path)
@@ -180,7 +186,20 @@ class ReviewSession:
                 atomic_write(self.backup, data)
                 write_tmx(units, self.path)
                 self._load()
+                if self.tm_db is not None:
+                    self._feed_tm(units)
             return {"saved": changed, **self._state_unlocked()}
+
+    def _feed_tm(self, units: list[Unit]) -> None:
+        """The saved file's decisions into the memory; a memory that cannot be written costs a warning, never the save."""
+        import sys
+
+        from aligner.tm import TmError, review_hook
+
+        try:
+            review_hook(self.tm_db, self.path, units)
+        except (TmError, OSError) as exc:
+            print(f"aligner: warning: the translation memory was not updated: {exc}", file=sys.stderr)
 
     def _state_unlocked(self) -> dict[str, Any]:
         return {

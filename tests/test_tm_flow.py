@@ -172,3 +172,18 @@ def test_translate_with_tm(cli, tiny_model_dir: Path, tmp_path: Path):
     result = cli("translate", str(src.parent), "--out", str(out), "--model", str(tiny_model_dir), "--backend", "torch",
                  "--tm", str(tmp_path / "missing.sqlite3"))
     assert result.returncode == 2 and "missing.sqlite3: no such file" in result.stderr
+
+
+def test_review_page_shows_origin_and_fuzzy_diff(tmp_path: Path):
+    tm = TranslationMemory(":memory:")
+    tm.add([Entry(S0, "The Defence Minister met the President."),
+            Entry(S1.replace("lima", "enam"), "The budget rose six percent.", origin_tuid="old:1")])
+    run(tmp_path, tm)
+    rows = ReviewSession(tmp_path / "out" / "berita.tmx").state()["units"]
+    assert rows[0]["tm"]["label"] == "TM exact 100%"
+    fuzzy = rows[1]["tm"]
+    assert fuzzy["label"].startswith("TM fuzzy 9") and fuzzy["label"].endswith("% + MT")
+    [match] = fuzzy["fuzzy"]
+    assert (match["tuid"], match["target"]) == ("old:1", "The budget rose six percent.")
+    assert ("-", "lima") in match["diff"] and ("+", "enam") in match["diff"]
+    assert rows[2]["tm"]["label"] == "MT"

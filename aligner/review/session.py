@@ -16,6 +16,7 @@ from aligner.formats.files import atomic_write
 from aligner.formats.tmx import read_tmx, tmx_date, write_tmx
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
+from aligner.tm.review import tm_view
 from aligner.types import Unit
 
 STATUSES = ("draft", "approved", "rejected")
@@ -122,6 +123,7 @@ class ReviewSession:
             "issues": [{"check": i.check, "severity": i.severity, "message": i.message} for i in issues],
             "source_terms": source_terms,
             "target_terms": target_terms,
+            "tm": tm_view(unit),
         }
 
     def state(self) -> dict[str, Any]:

@@ -169,6 +169,13 @@ def test_translate_with_tm(cli, tiny_model_dir: Path, tmp_path: Path):
     assert units[1].prop("x-fuzzy-target") == "The budget rose six percent."
     report = json.loads((out / "report.json").read_text())["files"][0]
     assert (report["tm_exact"], report["tm_fuzzy"], report["tm_none"]) == (1, 1, 1)
+    # The same memory files make the same memory: a re-run keeps the article; a changed memory redoes it.
+    args = ["translate", str(src.parent), "--out", str(out), "--model", str(tiny_model_dir), "--backend", "torch",
+            "--beam", "1", "--no-cache", "--fuzzy-min", "80", "--tm"]
+    assert "1 kept from an earlier run" in cli(*args, str(tmx)).stderr
+    db = tmp_path / "tm.sqlite3"
+    assert cli("tm", "import", str(tmx), "--tm-db", str(db)).returncode == 0
+    assert "1 translated, 0 kept" in cli(*args, str(db)).stderr
     result = cli("translate", str(src.parent), "--out", str(out), "--model", str(tiny_model_dir), "--backend", "torch",
                  "--tm", str(tmp_path / "missing.sqlite3"))
     assert result.returncode == 2 and "missing.sqlite3: no such file" in result.stderr

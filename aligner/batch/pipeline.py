@@ -54,6 +54,8 @@ def translate_file(
             tm, todo, lambda texts: translator.translate(texts, progress=on_progress), translator.glossary, fuzzy_min
         )
         drafts = iter(tm_drafts)
+        if on_progress:  # the segments the memory filled are done too
+            on_progress(sum(lev.exact is not None for lev in leverage))
     else:
         drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
     spent = stats.since(before) if stats is not None and before is not None else None

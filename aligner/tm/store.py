@@ -601,6 +601,13 @@ class TranslationMemory:
             "newest": last or "",
         }
 
+    def set_identity(self, identity: str) -> None:
+        """Name this memory by its content (a temporary memory built from TMX files: their digest),
+        so its :meth:`fingerprint` is the same in every run that builds it from the same files."""
+        with self._lock:
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'id'", (identity,))
+            self._db.execute("UPDATE meta SET value = '0' WHERE key = 'revision'")
+
     def fingerprint(self) -> str:
         """A short id that changes whenever the memory's content does (for batch resume markers)."""
         with self._lock:

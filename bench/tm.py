@@ -98,10 +98,12 @@ def main() -> None:
         tmx = Path(tmp) / "synthetic.tmx"
         write_tmx(units, tmx)
         tm = TranslationMemory(Path(tmp) / "tm.sqlite3")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         counts, _ = import_tmx(tm, tmx)
         import_seconds = time.perf_counter() - start
-        print(f"import: {import_seconds:.1f}s ({counts.added:,} added, {counts.unchanged:,} duplicates)", file=sys.stderr)
+        # CPU time too: on a shared machine the wall clock mostly measures the neighbours.
+        print(f"import: {import_seconds:.1f}s wall, {time.process_time() - cpu:.1f}s CPU "
+              f"({counts.added:,} added, {counts.unchanged:,} duplicates)", file=sys.stderr)
 
         ours: list[float | None] = []
         start = time.perf_counter()

@@ -51,18 +51,19 @@ def prepare(text: str) -> Prepared:
     """Split ``text`` into what :func:`score` compares."""
     key = normalise(text)
     tags = tuple(TAG.findall(key))
-    bare = TAG.sub(" ", key) if tags else key
-    cased = tuple(WORD.findall(bare))
+    cased = tuple(WORD.findall(TAG.sub(" ", key) if tags else key))
     words = tuple(w.lower() for w in cased)
     numbers = tuple(w for w in words if HAS_DIGIT.search(w))
     return Prepared(key, words, cased, numbers, tags)
 
 
 def tokens(text: str) -> list[str]:
-    """The case-folded word tokens of ``text``, tags left out: the units of the edit distance."""
-    if "<" in text or "{" in text or "%" in text:
-        text = TAG.sub(" ", text)
-    return WORD.findall(text.lower())
+    """The case-folded word tokens of ``text``, tags left out: the units of the edit distance
+    (``prepare(text).words``, without the rest)."""
+    key = normalise(text)
+    if "<" in key or "{" in key or "%" in key:
+        key = TAG.sub(" ", key)
+    return [w.lower() for w in WORD.findall(key)]
 
 
 def base_score(a: tuple[str, ...], b: tuple[str, ...], score_cutoff: float = 0.0) -> float:

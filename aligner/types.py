@@ -138,3 +138,7 @@ class FileReport:
     # How a re-run merged with the TMX already there (aligner.batch.merge):
     # kept / redrafted / new / orphaned / dropped_drafts / discarded units.
     merged: dict[str, int] = field(default_factory=dict)
+    # Segments the translation memory filled (exact), offered fuzzy matches for, or had nothing for.
+    tm_exact: int = 0
+    tm_fuzzy: int = 0
+    tm_none: int = 0

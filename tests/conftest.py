@@ -19,6 +19,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 # The translation cache of a test run lives in a temp dir, never in the user's cache.
 os.environ.setdefault("ALIGNER_CACHE_DIR", tempfile.mkdtemp(prefix="aligner-test-cache-"))
+# ... and so does its translation memory (review saves feed it).
+os.environ.setdefault("ALIGNER_DATA_DIR", tempfile.mkdtemp(prefix="aligner-test-data-"))
 
 
 @pytest.fixture(scope="session")

@@ -36,11 +36,14 @@ def translate_file(
     langs: tuple[str, str] = ("id", "en"),
     discard_reviewed: bool = False,
     signature: RunSignature | None = None,
+    tm=None,
+    fuzzy_min: float = 75.0,
 ) -> FileReport:
     """Translate one article (``text`` if given, else read from ``path``) and
     write ``out_dir/<stem>.tmx`` atomically with the language codes ``langs``,
     merged with the TMX already there (see :mod:`aligner.batch.merge`: units a
-    person touched are kept).
+    person touched are kept).  With ``tm`` (a TranslationMemory) exact matches
+    fill their units and the model drafts only the rest.
 
     ``signature`` (default: the translator's) names the model in every unit and
     goes into the TMX header.  A backend failure raises
@@ -55,12 +58,27 @@ def translate_file(
         on_segments(len(todo))
     stats = getattr(translator, "stats", None)  # counts only a real Translator keeps
     before = stats.copy() if stats is not None else None
-    drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
+    leverage = None
+    if tm is not None:  # TM first: the model drafts only what the memory has no exact match for
+        from aligner.tm.leverage import leveraged_drafts
+
+        leverage, tm_drafts = leveraged_drafts(
+            tm, todo, lambda texts: translator.translate(texts, progress=on_progress), translator.glossary, fuzzy_min
+        )
+        drafts = iter(tm_drafts)
+        if on_progress:  # the segments the memory filled are done too
+            on_progress(sum(lev.exact is not None for lev in leverage))
+    else:
+        drafts = iter(translator.translate([s.text for s in todo], progress=on_progress))
     spent = stats.since(before) if stats is not None and before is not None else None
     kept = [s for s in segments if s.translatable or keep_boilerplate]
     per_segment = [next(drafts) if s.translatable else None for s in kept]
     signature = signature or translator.signature.with_batch(keep_boilerplate)
     units = draft_units(doc, kept, per_segment, signature.model)
+    if leverage is not None:
+        from aligner.tm.leverage import leveraged_units
+
+        units = leveraged_units(units, todo, leverage, translator.glossary)
     out = out_dir / f"{doc}.tmx"
     merged = merge_article(
         out, units, discard_reviewed=discard_reviewed, langs=langs, header_props=signature.header_props()
@@ -87,6 +105,9 @@ def translate_file(
         glossary_redecoded=spent.redecoded if spent else 0,
         model_seconds=round(spent.model_seconds, 3) if spent else 0.0,
         merged=merged,
+        tm_exact=sum(lev.kind == "exact" for lev in leverage or ()),
+        tm_fuzzy=sum(lev.kind == "fuzzy" for lev in leverage or ()),
+        tm_none=sum(lev.kind == "none" for lev in leverage or ()),
     )
 
 
@@ -138,6 +159,8 @@ def run_batch(
     langs: tuple[str, str] = ("id", "en"),
     discard_reviewed: bool = False,
     on_exception: Callable[[BaseException], None] | None = None,
+    tm=None,
+    fuzzy_min: float = 75.0,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
 
@@ -164,6 +187,8 @@ def run_batch(
     settings = signature.as_dict()
     if langs != ("id", "en"):  # other codes make another TMX; the default keeps earlier fingerprints
         settings["langs"] = list(langs)
+    if tm is not None:  # a changed memory can change any article
+        settings = {**settings, "tm": tm.fingerprint(), "fuzzy_min": fuzzy_min}
     reports: list[FileReport] = []
     owners: dict[str, Path] = {}
     for path in files:
@@ -184,7 +209,7 @@ def run_batch(
                     path, out_dir, translator, keep_boilerplate,
                     on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
                     on_progress=progress.advance if progress else None,
-                    text=text, langs=langs, discard_reviewed=discard_reviewed, signature=signature,
+                    text=text, langs=langs, discard_reviewed=discard_reviewed, signature=signature, tm=tm, fuzzy_min=fuzzy_min,
                 )
                 mark_done(out_dir, path.stem, key, report)
             report.path = str(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from aligner.cli import align, glossary, model, review, segment, translate, xliff  # noqa: F401  (register commands)
+from aligner.cli import align, glossary, model, review, segment, tm, translate, xliff  # noqa: F401  (register commands)
 from aligner.cli.common import DEBUG_ENV, app, debugging
 
 

@@ -59,6 +59,8 @@ def review(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
     user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
     backups: Annotated[int, typer.Option(min=1, help="Numbered backups FILE.tmx.~N~ to keep.")] = 10,
+    tm_db: Annotated[Optional[Path], typer.Option("--tm-db", help="Translation memory each save feeds (default: the aligner data dir's).")] = None,
+    no_tm: Annotated[bool, typer.Option("--no-tm", help="Saves do not feed the translation memory.")] = False,
 ) -> None:
     """Review a TMX in the browser: edit, approve/reject, save (only the edited units change; keeps FILE.tmx.~N~)."""
     import getpass
@@ -80,6 +82,10 @@ def review(
         fail(str(exc))
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
+    if not no_tm:
+        from aligner.tm.store import default_tm_path
+
+        session.tm_db = tm_db or default_tm_path()
     try:
         serve(session, port, open_browser=not no_browser)
     except OSError as exc:

@@ -32,6 +32,8 @@ def translate(
     threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
     formats: Annotated[str, typer.Option("--format", help="tmx, or tmx,xliff to add <article>.xlf for CAT tools.")] = "tmx",
     langs: Annotated[str, typer.Option("--langs", help="SOURCE,TARGET codes written in the files, e.g. id-ID,en-US.")] = "id,en",
+    tm: Annotated[Optional[Path], typer.Option("--tm", help="Translation memory (SQLite file, TMX file or directory): exact matches fill units, fuzzy ones are attached.")] = None,
+    fuzzy_min: Annotated[float, typer.Option("--fuzzy-min", min=1, max=100, help="Lowest fuzzy-match score attached to a unit.")] = 75.0,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -55,6 +57,11 @@ def translate(
     if termbase is None:
         warn(f"no glossary ({DEFAULT_GLOSSARY} is not in {Path.cwd()}; pass --glossary FILE): "
              f"drafts are not constrained")
+    memory = None
+    if tm is not None:
+        from aligner.cli.tm import memory_for_run
+
+        memory = memory_for_run(tm)
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
@@ -80,6 +87,7 @@ def translate(
                     on_error=lambda msg: warn(f"error: {msg}"), langs=codes,
                     discard_reviewed=discard_reviewed,
                     on_exception=show_traceback if debugging() else None,
+                    tm=memory, fuzzy_min=fuzzy_min,
                 )
             if "xliff" in outputs:
                 write_xliff_outputs(reports, termbase, codes)
@@ -97,6 +105,12 @@ def translate(
         f"{sum(r.split for r in reports)} segments split, {degenerate} degenerate drafts flagged "
         f"-> {out / 'report.json'}"
     )
+    if memory is not None:
+        warn(
+            f"translation memory: {sum(r.tm_exact for r in reports)} exact, {sum(r.tm_fuzzy for r in reports)} fuzzy, "
+            f"{sum(r.tm_none for r in reports)} no match (per file in report.json)"
+        )
+        memory.close()
     if failed:
         raise typer.Exit(1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePath
 
 from aligner.types import Draft, Segment, Unit
@@ -51,3 +52,34 @@ def draft_units(doc: str, segments: Sequence[Segment], drafts: Sequence[Draft | 
                 notes.append(flag)
         units.append(Unit(seg.text, target, tuple(props), tuple(notes), tuid=f"{doc}:{seg.index}"))
     return units
+
+
+# --- translation memory: where a target came from, and the matches offered -------------
+
+ORIGIN = "x-origin"  # tm (filled from the memory) or mt (drafted by the model)
+TM_SCORE = "x-tm-score"  # 101 / 100 for a memory-filled unit
+TM_TUID = "x-tm-tuid"
+FUZZY = "x-fuzzy"  # "SCORE TUID", one per fuzzy match offered, best first
+FUZZY_SOURCE = "x-fuzzy-source"  # the match's source and target, in the same order
+FUZZY_TARGET = "x-fuzzy-target"
+
+
+def _score_text(score: float) -> str:
+    return f"{score:g}"
+
+
+def tm_filled(unit: Unit, score: float, tuid: str, status: str, notes: Sequence[str] = ()) -> Unit:
+    """``unit`` (made from a memory target) marked as such: origin, score, tuid, status; no x-model."""
+    props = [(k, status if k == "x-status" else v) for k, v in unit.props if k != "x-model"]
+    props += [(ORIGIN, "tm"), (TM_SCORE, _score_text(score)), (TM_TUID, tuid)]
+    return replace(unit, props=tuple(props), notes=tuple(unit.notes) + tuple(notes))
+
+
+def with_fuzzy(unit: Unit, matches: Sequence[tuple[float, str, str, str]]) -> Unit:
+    """``unit`` (drafted by the model) with its origin and the fuzzy matches ``(score, tuid, source, target)``."""
+    props = list(unit.props)
+    if unit.target:
+        props.append((ORIGIN, "mt"))
+    for score, tuid, source, target in matches:
+        props += [(FUZZY, f"{_score_text(score)} {tuid}"), (FUZZY_SOURCE, source), (FUZZY_TARGET, target)]
+    return replace(unit, props=tuple(props))

@@ -42,6 +42,7 @@ from aligner.formats.tmxdoc import (
 )
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
+from aligner.tm.review import tm_view
 from aligner.types import Unit
 
 # The statuses the page's keys set; any other value a file carries (another
@@ -82,7 +83,13 @@ def _valid_status(status: Any) -> bool:
 
 
 class ReviewSession:
-    """One TMX file under review; thread-safe (the server is threaded)."""
+    """One TMX file under review; thread-safe (the server is threaded).
+
+    ``tm_db``: when set (``aligner review`` sets it), every save feeds the
+    approved and rejected units to that translation memory.
+    """
+
+    tm_db: str | Path | None = None
 
     def __init__(
         self,
@@ -177,6 +184,7 @@ class ReviewSession:
             "issues": [{"check": i.check, "severity": i.severity, "message": i.message} for i in issues],
             "source_terms": source_terms,
             "target_terms": target_terms,
+            "tm": tm_view(unit),
         }
 
     def _segs(self, entry: DocUnit, doc: TmxDocument | None = None) -> tuple[Any, Any]:
@@ -271,6 +279,8 @@ class ReviewSession:
                 new = doc.to_bytes()
                 atomic_write(self.path, new)
                 self._load(new)
+                if self.tm_db is not None:
+                    self._feed_tm([e.unit for e in self.entries if e.unit is not None])
             elif self.digest(data) != self.version:
                 self._load(data)
             return {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None,
@@ -312,6 +322,17 @@ class ReviewSession:
             doc.stamp(entry.element, self.user, when)
             saved += 1
         return saved, conflicts, doc
+
+    def _feed_tm(self, units: list[Unit]) -> None:
+        """The saved file's decisions into the memory; a memory that cannot be written costs a warning, never the save."""
+        import sys
+
+        from aligner.tm import TmError, review_hook
+
+        try:
+            review_hook(self.tm_db, self.path, units)
+        except (TmError, OSError) as exc:
+            print(f"aligner: warning: the translation memory was not updated: {exc}", file=sys.stderr)
 
     def _state_unlocked(self) -> dict[str, Any]:
         return {

@@ -98,9 +98,36 @@ function highlighted(text, spans, render) {
 }
 
 function sourceCell(u) {
-  if (u.source_parts) return el("td", { class: "src", lang: "id" }, withCodes(u.source_parts));
-  return el("td", { class: "src", lang: "id" }, highlighted(u.source, u.source_terms, (s) =>
+  const td = u.source_parts ? el("td", { class: "src", lang: "id" }, withCodes(u.source_parts)) : el("td", { class: "src", lang: "id" }, highlighted(u.source, u.source_terms, (s) =>
     el("mark", { class: "term" + (s.ok ? "" : " missing"), title: `${s.id}: English must be “${s.target}”` + (s.ok ? "" : " (missing from the English)") })));
+  const tm = tmBlock(u);
+  if (tm) td.append(tm);
+  return td;
+}
+
+// Origin (TM exact / TM fuzzy / MT) and the fuzzy matches: their source with the words that
+// differ from this source marked, their English with a button (key t) to take it into the editor.
+function tmBlock(u) {
+  const t = u.tm;
+  if (!t || !t.label) return null;
+  const box = el("div", { class: "tm" }, el("span", { class: "origin " + (t.origin || "none"), text: t.label }));
+  t.fuzzy.forEach((f, n) => {
+    const src = el("div", { class: "fz-src", lang: "id", title: `memory unit ${f.tuid}` });
+    for (const [op, text] of f.diff) src.append(op === "=" ? text : el(op === "+" ? "ins" : "del", { text }));
+    box.append(el("div", { class: "fuzzy" }, el("span", { class: "score", text: `${f.score}%` }), src,
+      el("div", { class: "fz-tgt", lang: "en", text: f.target }),
+      el("button", { type: "button", "data-act": "take", "data-fuzzy": String(n), title: "Use this English (t)", text: "use" })));
+  });
+  return box;
+}
+
+function takeFuzzy(index = state.selected, n = 0) {
+  if (index === null) return;
+  const f = (state.units[index].tm || { fuzzy: [] }).fuzzy[n];
+  if (!f) return;
+  setEdit(index, f.target, current(state.units[index]).status);
+  recheck(index, f.target);
+  startEdit(index);
 }
 
 function targetCell(u) {
@@ -395,7 +422,7 @@ function onKey(ev) {
   if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement) return;
   const keys = {
     j: () => move(1), k: () => move(-1), ArrowDown: () => move(1), ArrowUp: () => move(-1),
-    e: () => startEdit(), Enter: () => startEdit(),
+    e: () => startEdit(), Enter: () => startEdit(), t: () => takeFuzzy(),
     a: () => { setStatus("approved"); move(1); }, r: () => { setStatus("rejected"); move(1); },
     Escape: () => message(""),
   };
@@ -421,6 +448,7 @@ function onClick(ev) {
   if (state.selected !== index) select(index, false);
   if (act) {
     if (act.dataset.act === "edit") startEdit(index);
+    else if (act.dataset.act === "take") takeFuzzy(index, Number(act.dataset.fuzzy));
     else setStatus(act.dataset.act === "approve" ? "approved" : "rejected", index);
   }
 }

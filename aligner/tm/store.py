@@ -1,0 +1,620 @@
+"""The translation memory: one SQLite file of source/target pairs, looked up before the model drafts.
+
+Each row is one (source, target) pair for a language pair, with its status
+(``approved``, ``draft``, ``rejected``), origin (file, document, tuid), author,
+date and the contexts (previous/next source segment) it was seen in.  Two
+targets for one source are two rows: the newest approved one is offered first,
+the other stays as an alternative.  Rejected rows are kept (so a re-import
+cannot bring them back as drafts) but never offered.
+
+Fuzzy lookup: an FTS5 ``trigram`` index over the sources finds the candidates,
+rapidfuzz scores them (:mod:`aligner.tm.fuzzy`).  The candidate filter is exact
+for the threshold asked: a sentence scoring at least *t* shares at least
+``ceil(t * n)`` of the query's *n* words, so it contains one of the query's
+``n - ceil(t * n) + 1`` rarest words (prefix filtering); only rows of a
+possible length are read.  The same index serves the concordance (substring
+search in source or target).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+import os
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from aligner.tm.fuzzy import EXACT, Prepared, context_score, normalise, prepare, score, tokens
+
+DB_NAME = "tm.sqlite3"
+ENV_DIR = "ALIGNER_DATA_DIR"
+STATUSES = ("approved", "draft", "rejected")
+DEFAULT_FUZZY_MIN = 75.0
+_SCHEMA = 1
+# FTS5's trigram tokenizer cannot look up anything shorter than three characters.
+_MIN_FTS_WORD = 3
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (
+    id INTEGER PRIMARY KEY,
+    srclang TEXT NOT NULL,
+    tgtlang TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    key_hash INTEGER NOT NULL,   -- of the languages and the normalised source: exact lookups
+    pair_hash INTEGER NOT NULL UNIQUE,  -- of that and the target: one row per pair
+    status TEXT NOT NULL,
+    origin_file TEXT NOT NULL DEFAULT '',
+    origin_doc TEXT NOT NULL DEFAULT '',
+    origin_tuid TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '',
+    ntok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS units_key ON units (key_hash);
+CREATE TABLE IF NOT EXISTS contexts (
+    unit INTEGER NOT NULL,
+    context_hash INTEGER NOT NULL,
+    prev TEXT NOT NULL,
+    next TEXT NOT NULL,
+    PRIMARY KEY (unit, context_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS units_fts USING fts5 (
+    source, content='units', content_rowid='id', tokenize='trigram'
+);
+"""
+
+
+def _hash(*parts: str) -> int:
+    """A 63-bit hash of ``parts`` (SQLite integers are signed 64-bit)."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+class TmError(RuntimeError):
+    """The memory cannot be opened or used; the message names the file."""
+
+
+def default_data_dir() -> Path:
+    """``$ALIGNER_DATA_DIR`` if set, else the platform's user data dir for aligner."""
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("aligner", appauthor=False))
+
+
+def default_tm_path() -> Path:
+    """Where the translation memory lives unless ``--tm-db`` says otherwise."""
+    return default_data_dir() / DB_NAME
+
+
+def now_date() -> str:
+    """The current time as a TMX date (``YYYYMMDDThhmmssZ``), the form dates are stored in."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One pair to store: what an import or a review save hands the memory."""
+
+    source: str
+    target: str
+    status: str = "approved"
+    origin_file: str = ""
+    origin_doc: str = ""
+    origin_tuid: str = ""
+    author: str = ""
+    date: str = ""  # TMX form; empty: now
+    prev: str | None = None  # the neighbouring source segments; None: not known
+    next: str | None = None
+    srclang: str = "id"
+    tgtlang: str = "en"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A memory row offered for a source: ``score`` 101 / 100 (exact) or the fuzzy score."""
+
+    id: int
+    source: str
+    target: str
+    score: float
+    status: str
+    origin_file: str = ""
+    origin_doc: str = ""
+    origin_tuid: str = ""
+    author: str = ""
+    date: str = ""
+    alternatives: int = 0  # other offered targets for the same source
+
+    @property
+    def tuid(self) -> str:
+        """The unit id to cite: the origin's tuid, else the memory's own row id."""
+        return self.origin_tuid or f"tm:{self.id}"
+
+    @property
+    def exact(self) -> bool:
+        return self.score >= EXACT
+
+
+@dataclass
+class ImportCounts:
+    """What one :meth:`TranslationMemory.add` call did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # no source or no target
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A concordance hit: a row whose source or target contains the text searched for."""
+
+    id: int
+    source: str
+    target: str
+    status: str
+    origin_file: str
+    origin_tuid: str
+    date: str
+
+
+def _rank(status: str) -> int:
+    # A draft never overrides a decision (approved / rejected) about the same pair.
+    return 0 if status == "draft" else 1
+
+
+class TranslationMemory:
+    """One SQLite translation memory (``path``; default :func:`default_tm_path`; ``":memory:"`` works).
+
+    Safe for several processes at once (WAL, busy timeout) and for threads (one lock).
+    """
+
+    def __init__(self, path: str | Path | None = None, srclang: str = "id", tgtlang: str = "en") -> None:
+        self.path = Path(path) if path is not None else default_tm_path()
+        self.srclang = srclang
+        self.tgtlang = tgtlang
+        self._lock = threading.RLock()
+        self._df: dict[str, int] | None = None
+        self._trigram_df: dict[str, int] | None = None
+        self._words: dict[int, list[str] | None] = {}  # row id -> its words (None: not offered)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 30000")
+            if str(path) != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, _SCHEMA):
+                raise TmError(f"{self.path}: translation memory schema {version}, this aligner reads {_SCHEMA}")
+            self._db.executescript(_DDL)
+            # A random id per memory plus a revision bumped by every change: the fingerprint.
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0')", (os.urandom(8).hex(),)
+            )
+            self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
+        except sqlite3.Error as exc:
+            raise TmError(f"{self.path}: cannot open the translation memory: {exc}") from exc
+
+    # --- life cycle ----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> "TranslationMemory":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------------
+
+    def add(self, entries: Iterable[Entry], batch: int = 5000) -> ImportCounts:
+        """Store ``entries``; idempotent: adding the same entries again changes nothing.
+
+        A pair already stored (same normalised source and same target) takes
+        the incoming status, origin, author and date only when the incoming
+        entry is newer, and a draft never replaces an approved or rejected
+        status.  A different target for a stored source is a new row (an
+        alternative); lookups offer the newest approved one first.
+        """
+        counts = ImportCounts()
+        chunk: list[Entry] = []
+        for entry in entries:
+            chunk.append(entry)
+            if len(chunk) >= batch:
+                self._add_chunk(chunk, counts)
+                chunk = []
+        if chunk:
+            self._add_chunk(chunk, counts)
+        return counts
+
+    def _add_chunk(self, entries: list[Entry], counts: ImportCounts) -> None:
+        stamp = now_date()
+        with self._lock:
+            db = self._db
+            changed_before = counts.added + counts.updated
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                last_id = db.execute("SELECT coalesce(max(id), 0) FROM units").fetchone()[0]
+                new_words: Counter[str] = Counter()
+                contexts: list[tuple[int, int, str, str]] = []
+                for e in entries:
+                    if e.status not in STATUSES:
+                        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {e.status!r}")
+                    if not e.source.strip() or not e.target.strip():
+                        counts.skipped += 1
+                        continue
+                    key = _hash(e.srclang, e.tgtlang, normalise(e.source))
+                    pair = _hash(str(key), e.target)
+                    date = e.date or stamp
+                    words = tokens(e.source)
+                    cur = db.execute(
+                        "INSERT INTO units (srclang, tgtlang, source, target, key_hash, pair_hash, status, origin_file,"
+                        " origin_doc, origin_tuid, author, date, ntok) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                        " ON CONFLICT DO NOTHING",
+                        (e.srclang, e.tgtlang, e.source, e.target, key, pair, e.status, e.origin_file, e.origin_doc,
+                         e.origin_tuid, e.author, date, len(words)),
+                    )
+                    if cur.rowcount == 1:
+                        unit_id = int(cur.lastrowid or 0)
+                        new_words.update(set(words))
+                        counts.added += 1
+                    else:
+                        unit_id, status, old_date = db.execute(
+                            "SELECT id, status, date FROM units WHERE pair_hash = ?", (pair,)
+                        ).fetchone()
+                        # Undated entries (many CAT tools' TMX) win only by bringing a new status,
+                        # so re-importing the same file changes nothing.
+                        newer = date > old_date if e.date else e.status != status
+                        if newer and _rank(e.status) >= _rank(status):
+                            db.execute(
+                                "UPDATE units SET status=?, origin_file=?, origin_doc=?, origin_tuid=?, author=?, date=?"
+                                " WHERE id=?",
+                                (e.status, e.origin_file, e.origin_doc, e.origin_tuid, e.author, date, unit_id),
+                            )
+                            counts.updated += 1
+                        else:
+                            counts.unchanged += 1
+                    if e.prev is not None and e.next is not None:
+                        prev, nxt = normalise(e.prev), normalise(e.next)
+                        contexts.append((unit_id, _hash(prev, nxt), prev, nxt))
+                # Indexed once per chunk, not row by row from a trigger: a third of the time.
+                # Rows are only ever appended, so the new ones are those past the old last id.
+                db.execute("INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (last_id,))
+                db.executemany("INSERT OR IGNORE INTO contexts (unit, context_hash, prev, next) VALUES (?,?,?,?)", contexts)
+                db.executemany(
+                    "INSERT INTO vocab (word, df) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET df = df + excluded.df",
+                    new_words.items(),
+                )
+                if counts.added + counts.updated > changed_before:
+                    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            if counts.added + counts.updated > changed_before:
+                self._words.clear()  # a status may have changed: offered rows are re-read
+                self._df = None  # reloaded (with the trigram estimates) by the next fuzzy lookup
+                self._trigram_df = None
+
+    # --- lookups ---------------------------------------------------------------------
+
+    def _offered(self) -> str:
+        # The unary + keeps SQLite from choosing an index on the languages over the one asked for.
+        return "status != 'rejected' AND target != '' AND +srclang = ? AND +tgtlang = ?"
+
+    def _match(self, row: Sequence, value: float, alternatives: int = 0) -> Match:
+        return Match(
+            id=row[0], source=row[1], target=row[2], score=value, status=row[3], origin_file=row[4],
+            origin_doc=row[5], origin_tuid=row[6], author=row[7], date=row[8], alternatives=alternatives,
+        )
+
+    _COLUMNS = "id, source, target, status, origin_file, origin_doc, origin_tuid, author, date"
+
+    def exact(self, source: str, prev: str | None = None, next: str | None = None) -> Match | None:
+        """The best exact match for ``source`` (101 when ``prev`` and ``next`` match a stored context too).
+
+        Approved rows come first, then a context match, then the newest.
+        """
+        key = normalise(source)
+        with self._lock:
+            rows = [
+                r for r in self._db.execute(
+                    f"SELECT {self._COLUMNS} FROM units WHERE key_hash = ? AND {self._offered()}",
+                    (_hash(self.srclang, self.tgtlang, key), self.srclang, self.tgtlang),
+                )
+                if normalise(r[1]) == key
+            ]
+            if not rows:
+                return None
+            in_context: set[int] = set()
+            if prev is not None and next is not None:
+                marks = ",".join("?" * len(rows))
+                in_context = {
+                    r[0] for r in self._db.execute(
+                        f"SELECT unit FROM contexts WHERE unit IN ({marks}) AND context_hash = ?",
+                        (*(r[0] for r in rows), _hash(normalise(prev), normalise(next))),
+                    )
+                }
+        best = max(rows, key=lambda r: (r[3] == "approved", r[0] in in_context, r[8], r[0]))
+        return self._match(best, context_score(best[0] in in_context, best[0] in in_context), len(rows) - 1)
+
+    def _doc_frequencies(self) -> dict[str, int]:
+        if self._df is None:
+            self._df = dict(self._db.execute("SELECT word, df FROM vocab"))
+        return self._df
+
+    def _trigram(self, word: str) -> tuple[str, int]:
+        """The trigram of ``word`` fewest rows hold (by an upper-bound estimate from the word counts).
+
+        A row holding ``word`` holds each of its trigrams, so looking up one
+        trigram -- a single token of the index, no phrase matching -- finds
+        every such row (and a few more, which the scores sort out).
+        """
+        if self._trigram_df is None:
+            estimate: dict[str, int] = {}
+            for w, n in self._doc_frequencies().items():
+                for tri in {w[i:i + 3] for i in range(len(w) - 2)}:
+                    estimate[tri] = estimate.get(tri, 0) + n
+            self._trigram_df = estimate
+        counts = self._trigram_df
+        return min(((g, counts.get(g, 0)) for g in {word[i:i + 3] for i in range(len(word) - 2)}),
+                   key=lambda x: (x[1], x[0]))
+
+    def _rows_with(self, word: str, shortest: int, longest: int, seen: set[int]) -> list[tuple[int, list[str]]]:
+        """(id, words) of the rows not in ``seen`` whose source holds ``word``, of a possible length."""
+        gram = self._trigram(word)[0].replace('"', '""')
+        ids = [r[0] for r in self._db.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH ?", (f'"{gram}"',))]
+        return self._with_words([i for i in ids if i not in seen], shortest, longest)
+
+    def _with_words(self, ids: list[int], shortest: int, longest: int) -> list[tuple[int, list[str]]]:
+        """(id, words) of the offered rows among ``ids`` of a possible length.
+
+        Words are cached per row (interned, so a big memory costs little): the
+        rows a lookup reads are mostly those the previous one read.
+        """
+        cache = self._words
+        missing = [i for i in ids if i not in cache]
+        for start in range(0, len(missing), 5000):
+            part = missing[start:start + 5000]
+            found: dict[int, list[str] | None] = dict.fromkeys(part)  # rows not offered stay None
+            marks = ",".join("?" * len(part))
+            for row_id, source in self._db.execute(
+                f"SELECT id, source FROM units WHERE id IN ({marks}) AND {self._offered()}",
+                (*part, self.srclang, self.tgtlang),
+            ):
+                found[row_id] = [sys.intern(w) for w in tokens(source)]
+            cache.update(found)  # type: ignore[arg-type]
+        out = []
+        for i in ids:
+            words = cache[i]
+            if words is not None and shortest <= len(words) <= longest:
+                out.append((i, words))
+        return out
+
+    def _rows_of_length(self, shortest: int, longest: int, seen: set[int]) -> list[tuple[int, list[str]]]:
+        ids = [
+            r[0] for r in self._db.execute(
+                "SELECT id FROM units WHERE +srclang = ? AND +tgtlang = ? AND ntok BETWEEN ? AND ?",
+                (self.srclang, self.tgtlang, shortest, longest),
+            )
+        ]
+        return self._with_words([i for i in ids if i not in seen], shortest, longest)
+
+    def fuzzy(self, source: str, min_score: float = DEFAULT_FUZZY_MIN, limit: int = 3) -> list[Match]:
+        """The best ``limit`` fuzzy matches scoring ``min_score`` or more, best first (exact ones excluded).
+
+        Exact for the scores: no row scoring higher than the last one returned
+        is missed.  The query's words are looked up rarest first; once the rows
+        holding none of the words looked up so far cannot score as high as the
+        ``limit``-th best found (they share at most the other words), the search
+        stops -- for a near-duplicate that is after one or two words.
+        """
+        query = prepare(source)
+        n = len(query.words)
+        if not n or limit <= 0:
+            return []
+        floor = max(float(min_score), 1.0)
+        counts = Counter(query.words)
+        with self._lock:
+            df = self._doc_frequencies()
+            # Words no row holds cost no lookup and rule out nothing, but they count as covered.
+            covered = sum(c for w, c in counts.items() if len(w) >= _MIN_FTS_WORD and not df.get(w))
+            order = sorted(
+                (w for w in counts if len(w) >= _MIN_FTS_WORD and df.get(w)),
+                key=lambda w: (self._trigram(w)[1], df[w], w),
+            )
+            seen: set[int] = set()
+            top: list[tuple[float, int]] = []  # (score, id), best first; ties with the last place kept
+            words = iter(order)
+            while True:
+                bar = top[limit - 1][0] if len(top) >= limit else floor
+                # Best base score of a row holding none of the words looked up so far.
+                bound = 100.0 * (n - covered) / n
+                if bound < bar or (len(top) >= limit and bound <= bar):
+                    break
+                shortest = max(1, math.ceil(bar / 100.0 * n - 1e-9))
+                longest = math.floor(n * 100.0 / bar + 1e-9)
+                word = next(words, None)
+                if word is None:
+                    # Only short words (or numbers) left: read the rows of a possible length.
+                    rows = self._rows_of_length(shortest, longest, seen)
+                    covered = n
+                else:
+                    rows = self._rows_with(word, shortest, longest, seen)
+                    covered += counts[word]
+                seen.update(r[0] for r in rows)
+                if rows:
+                    top = self._score_rows(query, rows, bar, limit, top)
+            if not top:
+                return []
+            marks = ",".join("?" * len(top))
+            by_id = {
+                r[0]: r
+                for r in self._db.execute(f"SELECT {self._COLUMNS} FROM units WHERE id IN ({marks})", [i for _, i in top])
+            }
+        ordered = sorted(top, key=lambda x: (-x[0], by_id[x[1]][3] != "approved", _neg(by_id[x[1]][8]), x[1]))
+        return [self._match(by_id[i], value) for value, i in ordered[:limit]]
+
+    def _score_rows(
+        self, query: Prepared, rows: list[tuple[int, list[str]]], bar: float, limit: int, top: list[tuple[float, int]]
+    ) -> list[tuple[float, int]]:
+        """``top`` updated with ``rows``: word-level distance in C for all, the full score for the promising."""
+        bases = process.extract(
+            query.words, [r[1] for r in rows],
+            scorer=Levenshtein.normalized_similarity, score_cutoff=bar / 100.0, limit=None,
+        )
+        for _, base, i in bases:  # best base first; the full score is never above it
+            bar = top[limit - 1][0] if len(top) >= limit else bar
+            if base * 100.0 < bar:
+                break
+            row_id = rows[i][0]
+            src = self._db.execute("SELECT source FROM units WHERE id = ?", (row_id,)).fetchone()[0]
+            value = score(query, prepare(src), score_cutoff=bar)
+            if bar <= value < EXACT:
+                top.append((value, row_id))
+                top.sort(key=lambda x: -x[0])
+                if len(top) > limit:
+                    top = [x for x in top if x[0] >= top[limit - 1][0]]
+        return top
+
+    def lookup(
+        self, source: str, prev: str | None = None, next: str | None = None,
+        min_score: float = DEFAULT_FUZZY_MIN, limit: int = 3,
+    ) -> tuple[Match | None, list[Match]]:
+        """``(exact match or None, fuzzy matches)`` for one segment; fuzzy ones only without an exact one."""
+        found = self.exact(source, prev, next)
+        if found is not None:
+            return found, []
+        return None, self.fuzzy(source, min_score, limit)
+
+    # --- reading everything ------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50, where: str = "both") -> list[Hit]:
+        """Concordance: rows whose source and/or target (``where``) contain ``text``, case-insensitively.
+
+        Sources are searched through the trigram index, targets by a scan
+        (concordance is interactive and rare; indexing targets would double
+        the import time).  Newest first.
+        """
+        needle = " ".join(text.split())
+        if not needle or where not in ("source", "target", "both"):
+            return []
+        like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cols = "id, source, target, status, origin_file, origin_tuid, date"
+        queries: list[tuple[str, tuple]] = []
+        if where in ("source", "both"):
+            if len(needle) >= _MIN_FTS_WORD:
+                phrase = '"' + needle.replace('"', '""') + '"'
+                queries.append((
+                    f"SELECT {cols} FROM units WHERE id IN (SELECT rowid FROM units_fts WHERE units_fts MATCH ?)"
+                    " AND source LIKE ? ESCAPE '\\'", (phrase, like),
+                ))
+            else:
+                queries.append((f"SELECT {cols} FROM units WHERE source LIKE ? ESCAPE '\\'", (like,)))
+        if where in ("target", "both"):
+            queries.append((f"SELECT {cols} FROM units WHERE target LIKE ? ESCAPE '\\'", (like,)))
+        found: dict[int, Hit] = {}
+        with self._lock:
+            for sql, params in queries:
+                for row in self._db.execute(sql, params):
+                    found[row[0]] = Hit(*row)
+        return sorted(found.values(), key=lambda h: (_neg(h.date), h.id))[:limit]
+
+    def entries(self, approved_only: bool = False) -> Iterator[Entry]:
+        """Every stored pair (for export), oldest first, with one stored context each."""
+        sql = (
+            "SELECT source, target, status, origin_file, origin_doc, origin_tuid, author, date,"
+            " (SELECT prev FROM contexts WHERE unit = id LIMIT 1), (SELECT next FROM contexts WHERE unit = id LIMIT 1),"
+            " srclang, tgtlang FROM units"
+        )
+        if approved_only:
+            sql += " WHERE status = 'approved'"
+        sql += " ORDER BY date, id"
+        with self._lock:
+            rows = self._db.execute(sql).fetchall()
+        for row in rows:
+            yield Entry(*row)
+
+    def approved_pairs(self) -> list[tuple[str, str, str]]:
+        """``(source, target, origin_doc)`` of the approved translation of every source (newest when several).
+
+        What model adaptation trains on.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key_hash, source, target, origin_doc, date, id FROM units"
+                " WHERE status = 'approved' AND target != '' AND srclang = ? AND tgtlang = ?",
+                (self.srclang, self.tgtlang),
+            ).fetchall()
+        best: dict[str, tuple] = {}
+        for row in rows:
+            if row[0] not in best or (row[4], row[5]) > (best[row[0]][4], best[row[0]][5]):
+                best[row[0]] = row
+        return [(r[1], r[2], r[3]) for r in sorted(best.values(), key=lambda r: r[5])]
+
+    def stats(self) -> dict[str, object]:
+        """Counts: units, by status, distinct sources, sources with alternatives, languages, date range."""
+        with self._lock:
+            db = self._db
+            total = db.execute("SELECT count(*) FROM units").fetchone()[0]
+            by_status = dict(db.execute("SELECT status, count(*) FROM units GROUP BY status"))
+            sources = db.execute("SELECT count(DISTINCT key_hash) FROM units").fetchone()[0]
+            alternatives = db.execute(
+                "SELECT count(*) FROM (SELECT key_hash FROM units WHERE status != 'rejected'"
+                " GROUP BY key_hash HAVING count(*) > 1)"
+            ).fetchone()[0]
+            pairs = [f"{s}-{t}" for s, t in db.execute("SELECT DISTINCT srclang, tgtlang FROM units ORDER BY 1, 2")]
+            first, last = db.execute("SELECT min(date), max(date) FROM units").fetchone()
+            files = db.execute("SELECT count(DISTINCT origin_file) FROM units").fetchone()[0]
+        return {
+            "path": str(self.path),
+            "units": total,
+            "approved": by_status.get("approved", 0),
+            "draft": by_status.get("draft", 0),
+            "rejected": by_status.get("rejected", 0),
+            "sources": sources,
+            "sources_with_alternatives": alternatives,
+            "languages": pairs,
+            "origin_files": files,
+            "oldest": first or "",
+            "newest": last or "",
+        }
+
+    def set_identity(self, identity: str) -> None:
+        """Name this memory by its content (a temporary memory built from TMX files: their digest),
+        so its :meth:`fingerprint` is the same in every run that builds it from the same files."""
+        with self._lock:
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'id'", (identity,))
+            self._db.execute("UPDATE meta SET value = '0' WHERE key = 'revision'")
+
+    def fingerprint(self) -> str:
+        """A short id that changes whenever the memory's content does (for batch resume markers)."""
+        with self._lock:
+            meta = dict(self._db.execute("SELECT key, value FROM meta"))
+        return f"{meta.get('id', '')}-{meta.get('revision', '0')}"
+
+
+def _neg(date: str) -> tuple[int, ...]:
+    """A sort key that puts later TMX dates first."""
+    return tuple(-ord(c) for c in date)

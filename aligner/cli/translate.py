@@ -26,6 +26,11 @@ def translate(
     ct2_model: Annotated[Optional[Path], typer.Option("--ct2-model", help="Converted CTranslate2 model dir (default MODEL_DIR/ct2).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the translation cache.")] = False,
     threads: Annotated[int, typer.Option(min=0, help="CPU cores to use (0: all this process may use).")] = 0,
+    engine: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; pip install 'aligner[ray]').")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="With --engine ray: auto or HOST:PORT of a running cluster (default: start Ray here).")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="With --engine ray: workers, each with its own model (0: as many as fit).")] = 0,
+    threads_per_worker: Annotated[int, typer.Option(min=1, help="With --engine ray: CPU threads per worker.")] = 1,
+    gpus_per_worker: Annotated[float, typer.Option(min=0, help="With --engine ray: GPUs per worker (0: CPU workers).")] = 0,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -43,6 +48,16 @@ def translate(
     files = collect_inputs(paths)
     if not files:
         fail("no input files found")
+    if engine != "local":
+        from aligner.batch.engines.ray import RayOptions
+
+        if engine != "ray":
+            fail(f"unknown engine {engine!r}: use local or ray")
+        options = RayOptions(ray_address, workers, threads_per_worker, gpus_per_worker)
+        settings = dict(model=model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
+                        max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model, cache=not no_cache)
+        summarise(translate_on_ray(files, out, settings, options, keep_boilerplate, overwrite), out)
+        return
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
@@ -68,6 +83,11 @@ def translate(
                 )
     except OutputBusy as exc:
         fail(str(exc))
+    summarise(reports, out)
+
+
+def summarise(reports: list, out: Path) -> None:
+    """The run's last line; exit 1 when a file failed."""
     failed = sum(r.status == "failed" for r in reports)
     kept = sum(r.reused for r in reports)
     degenerate = sum(r.degenerate for r in reports)
@@ -78,6 +98,32 @@ def translate(
     )
     if failed:
         raise typer.Exit(1)
+
+
+def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool) -> list:
+    """``--engine ray``: the batch on a Ray cluster; one error line and exit 2 when it cannot run."""
+    from aligner.batch.engines import TranslatorSpec
+    from aligner.batch.state import OutputBusy, lock_output
+    from aligner.translate.model import ModelUnavailable
+
+    from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
+
+    try:
+        import ray.data  # noqa: F401
+    except ImportError:
+        fail("--engine ray needs Ray Data: pip install 'aligner[ray]'")
+    try:
+        with lock_output(out):
+            if settings["backend"] == "auto" and settings["ct2_model"] is None:
+                settings["ct2_model"] = fast_model(settings["model"])
+            ct2 = settings.pop("ct2_model")
+            spec = TranslatorSpec(**settings, ct2_model=str(ct2) if ct2 else None, threads=options.threads_per_worker)
+            with ClusterProgress() as progress:
+                return run_ray(spec, files, out, keep_boilerplate, overwrite, options, progress,
+                               on_error=lambda msg: warn(f"error: {msg}"))
+    except (OutputBusy, ClusterError, ModelUnavailable, ValueError) as exc:
+        fail(str(exc))
+    return []
 
 
 def fast_model(model: str) -> Path | None:

@@ -437,7 +437,7 @@ def _run(
             compute=ray.data.ActorPoolStrategy(size=workers),
             **resources,
         )
-        for row in ds.iter_rows():
+        for row in model_errors_unwrapped(ds.iter_rows()):
             n = int(row["article"])
             if n not in work:
                 continue  # already arrived (a retried batch)
@@ -454,6 +454,24 @@ def _run(
                     complete(m)
             emit_ready()
     return [reports[n] for n in range(len(files))]
+
+
+def model_errors_unwrapped(rows):
+    """``rows``, with a worker's failure to load the model raised as the error itself
+    (a node without the model files), not as Ray's wrapper with a remote traceback."""
+    from ray.exceptions import RayError
+
+    from aligner.translate.model import ModelUnavailable
+
+    try:
+        yield from rows
+    except RayError as exc:
+        cause = exc
+        while cause is not None and not isinstance(cause, ModelUnavailable):
+            cause = getattr(cause, "cause", None) or cause.__cause__
+        if cause is None or cause is exc:
+            raise
+        raise cause from None
 
 
 def failed_report(path: Path, exc: Exception, on_error: Callable[[str], None] | None) -> FileReport:

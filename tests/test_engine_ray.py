@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,6 +203,11 @@ def test_an_unreachable_cluster_is_one_error_line_and_exit_2(tmp_path: Path, tin
     assert "Traceback" not in result.stderr
 
 
+# Ray's token authentication, with a token of this test's own: the nodes and the aligner
+# driver must agree on it, and the user's ~/.ray/auth_token is left alone.
+CLUSTER_AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.urandom(16).hex()}
+
+
 def ray_start(args: list[str], env: dict[str, str], sessions: list[int]) -> str:
     """Run ``ray start ARGS`` in a session of its own (recorded, so exactly its processes can be stopped)."""
     proc = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", *args], env=env, text=True,
@@ -232,7 +238,8 @@ def two_node_cluster(tmp_path_factory):
         pytest.skip("the ray command is not installed")
     temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-           "ALIGNER_CACHE_DIR": str(tmp_path_factory.mktemp("cluster-cache")), "RAY_USAGE_STATS_ENABLED": "0"}
+           "ALIGNER_CACHE_DIR": str(tmp_path_factory.mktemp("cluster-cache")), "RAY_USAGE_STATS_ENABLED": "0",
+           **CLUSTER_AUTH}
     sessions: list[int] = []
     try:
         out = ray_start(["--head", "--port=0", "--num-cpus=1", "--include-dashboard=false", f"--temp-dir={temp}"],
@@ -254,6 +261,7 @@ def two_node_cluster(tmp_path_factory):
                     break
                 time.sleep(0.5)
         assert not session_processes(sessions)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_two_node_cluster_gives_the_local_engine_tmx(tmp_path: Path, tiny_model_dir: Path, cli, two_node_cluster):
@@ -267,7 +275,7 @@ def test_two_node_cluster_gives_the_local_engine_tmx(tmp_path: Path, tiny_model_
                 env={"ALIGNER_CACHE_DIR": str(tmp_path / "local-cache")})
     assert local.returncode == 0, local.stderr
     clustered = cli("translate", str(src), "--out", str(tmp_path / "ray"), *args, "--engine", "ray",
-                    "--ray-address", two_node_cluster, "--workers", "2")
+                    "--ray-address", two_node_cluster, "--workers", "2", env=CLUSTER_AUTH)
     assert clustered.returncode == 0, clustered.stderr
     assert tmx_units(tmp_path / "ray") == tmx_units(tmp_path / "local")
     assert len(tmx_units(tmp_path / "ray")) == 12

@@ -103,10 +103,9 @@ def summarise(reports: list, out: Path) -> None:
 def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool) -> list:
     """``--engine ray``: the batch on a Ray cluster; one error line and exit 2 when it cannot run."""
     from aligner.batch.engines import TranslatorSpec
+    from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
     from aligner.batch.state import OutputBusy, lock_output
     from aligner.translate.model import ModelUnavailable
-
-    from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
 
     try:
         import ray.data  # noqa: F401

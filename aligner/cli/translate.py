@@ -34,6 +34,11 @@ def translate(
     langs: Annotated[str, typer.Option("--langs", help="SOURCE,TARGET codes written in the files, e.g. id-ID,en-US.")] = "id,en",
     tm: Annotated[Optional[Path], typer.Option("--tm", help="Translation memory (SQLite file, TMX file or directory): exact matches fill units, fuzzy ones are attached.")] = None,
     fuzzy_min: Annotated[float, typer.Option("--fuzzy-min", min=1, max=100, help="Lowest fuzzy-match score attached to a unit.")] = 75.0,
+    engine: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; pip install 'aligner[ray]').")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="With --engine ray: auto or HOST:PORT of a running cluster (default: start Ray here).")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="With --engine ray: workers, each with its own model (0: as many as fit).")] = 0,
+    threads_per_worker: Annotated[int, typer.Option(min=1, help="With --engine ray: CPU threads per worker.")] = 1,
+    gpus_per_worker: Annotated[float, typer.Option(min=0, help="With --engine ray: GPUs per worker (0: CPU workers).")] = 0,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -62,6 +67,16 @@ def translate(
         from aligner.cli.tm import memory_for_run
 
         memory = memory_for_run(tm)
+    if engine != "local":
+        from aligner.batch.engines.ray import RayOptions
+
+        if engine != "ray":
+            fail(f"unknown engine {engine!r}: use local or ray")
+        options = RayOptions(ray_address, workers, threads_per_worker, gpus_per_worker)
+        settings = dict(model=model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
+                        max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model, cache=not no_cache)
+        summarise(translate_on_ray(files, out, settings, options, keep_boilerplate, overwrite), out)
+        return
     try:
         # Locked before the model loads, so a second run is refused at once.
         with lock_output(out):
@@ -93,6 +108,11 @@ def translate(
                 write_xliff_outputs(reports, termbase, codes)
     except OutputBusy as exc:
         fail(str(exc))
+    summarise(reports, out, memory)
+
+
+def summarise(reports: list, out: Path, memory=None) -> None:
+    """The run's last lines; exit 1 when a file failed."""
     failed = sum(r.status == "failed" for r in reports)
     kept = sum(r.reused for r in reports)
     degenerate = sum(r.degenerate for r in reports)
@@ -120,6 +140,31 @@ def show_traceback(exc: BaseException) -> None:
     import traceback
 
     typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+
+
+def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool) -> list:
+    """``--engine ray``: the batch on a Ray cluster; one error line and exit 2 when it cannot run."""
+    from aligner.batch.engines import TranslatorSpec
+    from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
+    from aligner.batch.state import OutputBusy, lock_output
+    from aligner.translate.model import ModelUnavailable
+
+    try:
+        import ray.data  # noqa: F401
+    except ImportError:
+        fail("--engine ray needs Ray Data: pip install 'aligner[ray]'")
+    try:
+        with lock_output(out):
+            if settings["backend"] == "auto" and settings["ct2_model"] is None:
+                settings["ct2_model"] = fast_model(settings["model"])
+            ct2 = settings.pop("ct2_model")
+            spec = TranslatorSpec(**settings, ct2_model=str(ct2) if ct2 else None, threads=options.threads_per_worker)
+            with ClusterProgress() as progress:
+                return run_ray(spec, files, out, keep_boilerplate, overwrite, options, progress,
+                               on_error=lambda msg: warn(f"error: {msg}"))
+    except (OutputBusy, ClusterError, ModelUnavailable, ValueError) as exc:
+        fail(str(exc))
+    return []
 
 
 def fast_model(source: ModelSource) -> Path | None:

@@ -134,8 +134,11 @@ def model_adapt(
         f"({len(data['valid_docs'])} held-out {'blocks' if data['split'] == 'block' else 'documents'})"
         + ("; resuming the interrupted run with its settings" if job.resume else "")
     )
-    with stop_on_sigint() as stop, show:
-        report = run(job, termbase, stop=stop, on_update=show.update, on_validate=show.validated, on_phase=show.line)
+    try:
+        with stop_on_sigint() as stop, show:
+            report = run(job, termbase, stop=stop, on_update=show.update, on_validate=show.validated, on_phase=show.line)
+    except KeyboardInterrupt:
+        fail(f"{out}: stopped at once (a second Ctrl+C); --resume continues from the last validation", code=130)
     training = report["training"]
     if report["status"] == "interrupted":
         show.line(

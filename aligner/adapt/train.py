@@ -79,9 +79,9 @@ class StopFlag:
 
 
 @contextmanager
-def stop_on_sigint() -> Iterator[StopFlag]:
-    """While active, the first SIGINT sets the flag instead of raising; a second one
-    raises KeyboardInterrupt as usual (for someone who really means it)."""
+def stop_on_sigint(notice: Callable[[], None] | None = None) -> Iterator[StopFlag]:
+    """While active, the first SIGINT sets the flag (and calls ``notice``) instead of
+    raising; a second one raises KeyboardInterrupt as usual (for someone who means it)."""
     flag = StopFlag()
     previous = signal.getsignal(signal.SIGINT)
 
@@ -89,6 +89,8 @@ def stop_on_sigint() -> Iterator[StopFlag]:
         if flag.set:
             raise KeyboardInterrupt
         flag.set = True
+        if notice:
+            notice()
 
     signal.signal(signal.SIGINT, handler)
     try:
@@ -196,7 +198,7 @@ def train(
     is kept as the model in ``out_dir``.
 
     Validation (greedy chrF on ``valid_pairs``) runs before the first update, every
-    ``valid_every`` updates and after the last.  ``stop()`` is asked after each update; when
+    ``valid_every`` updates and after the last.  ``stop()`` is asked before each update; when
     it says yes the resume state is saved and ``interrupted`` returned.  With ``resume`` the
     weights, optimizer and position saved by an earlier run are taken up again.
     """
@@ -247,6 +249,10 @@ def train(
     while state.epoch < settings.epochs and status == "finished":
         batches = plan[state.epoch]
         while state.batch < len(batches):
+            if stop():  # asked before each update, so a Ctrl+C during scoring or validation counts too
+                state.seconds = time.perf_counter() - started
+                _save_state(out_dir, model, optimizer, state)
+                return TrainOutcome("interrupted", state, total)
             loss = _batch_loss(model, tokenizer, [train_pairs[i] for i in batches[state.batch]], settings, device)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -260,10 +266,6 @@ def train(
             if state.update % settings.valid_every == 0 and validate():
                 status = "early-stopped"
                 break
-            if stop():
-                state.seconds = time.perf_counter() - started
-                _save_state(out_dir, model, optimizer, state)
-                return TrainOutcome("interrupted", state, total)
         else:
             state.epoch += 1
             state.batch = 0

@@ -135,7 +135,7 @@ def model_adapt(
         + ("; resuming the interrupted run with its settings" if job.resume else "")
     )
     try:
-        with stop_on_sigint() as stop, show:
+        with stop_on_sigint(lambda: show.line("Ctrl+C: stopping after the current update (again: stop at once)")) as stop, show:
             report = run(job, termbase, stop=stop, on_update=show.update, on_validate=show.validated, on_phase=show.line)
     except KeyboardInterrupt:
         fail(f"{out}: stopped at once (a second Ctrl+C); --resume continues from the last validation", code=130)

@@ -262,4 +262,20 @@ def test_tm_database_input_needs_the_tm_store_or_says_so(tmp_path: Path):
         with pytest.raises(AdaptDataError, match="needs aligner.tm"):
             read_approved([db])
     else:
-        pytest.skip("aligner.tm is installed; its own tests cover approved_pairs()")
+        pytest.skip("aligner.tm is installed: test_tm_database_gives_its_approved_pairs reads a database")
+
+
+def test_tm_database_gives_its_approved_pairs(tmp_path: Path):
+    store = pytest.importorskip("aligner.tm.store", reason="aligner.tm is not in this installation")
+    from aligner.adapt.data import read_approved
+
+    db = tmp_path / "memory.sqlite3"
+    with store.TranslationMemory(db) as tm:
+        tm.add([
+            store.Entry(source="Korsel dan NATO.", target="South Korea and NATO.", status="approved", origin_doc="d1"),
+            store.Entry(source="Draf saja.", target="Just a draft.", status="draft", origin_doc="d1"),
+            store.Entry(source="Salah.", target="Wrong.", status="rejected", origin_doc="d2"),
+        ])
+    data = read_approved([db])
+    assert [(p.source, p.target, p.doc) for p in data.pairs] == [("Korsel dan NATO.", "South Korea and NATO.", "d1")]
+    assert data.origins[0].kind == "tm" and data.origins[0].approved == 1

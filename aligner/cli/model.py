@@ -101,14 +101,14 @@ def model_adapt(
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
 ) -> None:
     """Fine-tune the model on approved translations; score before and after; write a model card."""
+    import os
+
     from aligner.adapt.card import score_table
     from aligner.adapt.data import AdaptDataError
     from aligner.adapt.run import prepare, run
     from aligner.adapt.train import AdaptSettings, stop_on_sigint
     from aligner.cli.common import load_glossary
     from aligner.translate.model import ModelUnavailable
-
-    import os
 
     # transformers' own bars for loading and saving weights would break up ours (read at its import).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

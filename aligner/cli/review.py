@@ -59,6 +59,7 @@ def review(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
     user: Annotated[Optional[str], typer.Option(help="changeid written on edited units (default: login name).")] = None,
     backups: Annotated[int, typer.Option(min=1, help="Numbered backups FILE.tmx.~N~ to keep.")] = 10,
+    align: Annotated[bool, typer.Option("--align", help="Alignment mode even without the aligner's bead props.")] = False,
 ) -> None:
     """Review a TMX in the browser: edit, approve/reject, save (only the edited units change; keeps FILE.tmx.~N~)."""
     import getpass
@@ -75,11 +76,13 @@ def review(
     except (OSError, KeyError):
         who = "reviewer"
     try:
-        session = ReviewSession(path, termbase, who, backups=backups)
+        session = ReviewSession(path, termbase, who, backups=backups, align=align)
     except TmxError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
+    if session.pair_missing():
+        fail(f"{path}: {session.pair_missing()}")
     try:
         serve(session, port, open_browser=not no_browser)
     except OSError as exc:

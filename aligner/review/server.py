@@ -125,7 +125,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path == "/api/units":
             try:
-                return self._json(HTTPStatus.OK, self.server.session.state())
+                return self._send(HTTPStatus.OK, self.server.session.state_json(), "application/json; charset=utf-8")
             except (OSError, TmxError) as exc:
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
         found = self.server.files.get(path)
@@ -161,7 +161,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
                     raise EditError("expected {edits: [...]}")
                 # Conflicting edits are not an HTTP error: the others are saved and
                 # the answer lists the conflicts for the reviewer to choose.
-                return self._json(HTTPStatus.OK, session.save(edits))
+                since = body.get("since")
+                return self._json(HTTPStatus.OK, session.save(edits, since=since if isinstance(since, str) else None))
             if path == "/api/check":
                 return self._json(HTTPStatus.OK, session.check(body.get("index"), body.get("target"), body.get("key")))
         except EditError as exc:

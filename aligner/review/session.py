@@ -21,6 +21,7 @@ Saves are lossless and conflict-safe:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from dataclasses import replace
@@ -28,8 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
-from aligner.formats.tmx import tmx_date
-from aligner.formats.units import PROP_DOC, PROP_KIND, PROP_STATUS
+from lxml import etree
+
+from aligner.formats.tmx import TmxError, norm_lang, tmx_date
+from aligner.align.sentences import LOW_CONFIDENCE
+from aligner.formats.units import PROP_ALIGN_SCORE, PROP_BEAD, PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
@@ -39,6 +43,7 @@ from aligner.formats.tmxdoc import (
     has_inline,
     seg_parts,
     seg_tokens,
+    tuv_lang,
 )
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
@@ -62,6 +67,18 @@ def _u16(text: str, index: int) -> int:
 
 def _find_all(form: str, text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text)]
+
+
+def aligner_flagged(unit: Unit) -> bool:
+    """True for a unit the aligner asks a person to check (low confidence, 1-0, 0-1, 2-2)."""
+    bead = unit.prop(PROP_BEAD)
+    if not bead and not unit.prop(PROP_ALIGN_SCORE):
+        return False
+    try:
+        score = float(unit.prop(PROP_ALIGN_SCORE, "1"))
+    except ValueError:
+        score = 0.0
+    return bead in ("1-0", "0-1", "2-2") or score < LOW_CONFIDENCE
 
 
 def status_of(unit: Unit) -> str:
@@ -92,8 +109,10 @@ class ReviewSession:
         srclang: str = "id",
         tgtlang: str = "en",
         backups: int = DEFAULT_BACKUPS,
+        align: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.force_align = align
         self.termbase = termbase
         self.user = user
         self.srclang = srclang
@@ -104,7 +123,28 @@ class ReviewSession:
         self.doc: TmxDocument | None = None
         self.version = ""
         self._norms: dict[str, LengthNorm] = {}
+        self._norm_count = 0
+        # Rows already built, by what they were built from: QA and term matching run again
+        # only for a unit whose text, status or place changed (an edit), not on every load.
+        self._rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._shown: list[dict[str, Any]] = []  # the rows of the current version, in order
+        self._shown_version = ""
+        self._json: tuple[str, bytes] | None = None
         self._load()
+
+    def pair_missing(self) -> str:
+        """Why the file has nothing to review in this language pair ('' when it has units)."""
+        if self.entries:
+            return ""
+        langs = self.languages()
+        if not langs:
+            return ""
+        return f"no {self.srclang}->{self.tgtlang} pair: the file has {', '.join(langs)}"
+
+    def languages(self) -> list[str]:
+        """The languages of the file's ``<tuv>`` elements, as written, in order of first use."""
+        assert self.doc is not None
+        return list(dict.fromkeys(tuv_lang(t) for t in self.doc.body.iter("tuv")))
 
     @staticmethod
     def digest(data: bytes) -> str:
@@ -114,16 +154,22 @@ class ReviewSession:
     def _parse(self, data: bytes) -> TmxDocument:
         return TmxDocument.parse(data, self.path, self.srclang, self.tgtlang)
 
-    def _load(self, data: bytes | None = None) -> None:
+    def _load(self, data: bytes | None = None, doc: TmxDocument | None = None,
+              entries: list[DocUnit] | None = None) -> None:
         data = real_path(self.path).read_bytes() if data is None else data
-        self.doc = self._parse(data)
-        self.entries = [e for e in self.doc.units() if e.unit is not None]
+        self.doc = doc or self._parse(data)
+        all_units = entries if entries is not None else self.doc.units()
+        self.entries = [e for e in all_units if e.unit is not None]
         self.version = self.digest(data)
-        by_doc: dict[str, list[Unit]] = {}
-        for entry in self.entries:
-            assert entry.unit is not None
-            by_doc.setdefault(entry.unit.prop(PROP_DOC), []).append(entry.unit)
-        self._norms = {doc: length_norm(group) for doc, group in by_doc.items()}
+        if not self._norms or len(self.entries) != self._norm_count:
+            # The length norm of each document is a statistic over all its units: taken once,
+            # so one edit does not re-check every other unit (the units as loaded set the norm).
+            by_doc: dict[str, list[Unit]] = {}
+            for entry in self.entries:
+                assert entry.unit is not None
+                by_doc.setdefault(entry.unit.prop(PROP_DOC), []).append(entry.unit)
+            self._norms = {doc: length_norm(group) for doc, group in by_doc.items()}
+            self._norm_count = len(self.entries)
 
     @property
     def units(self) -> list[Unit]:
@@ -167,6 +213,10 @@ class ReviewSession:
             "changedate": unit.changedate,
             "changeid": unit.changeid,
             "notes": list(unit.notes),
+            "bead": unit.prop(PROP_BEAD),
+            "score": unit.prop(PROP_ALIGN_SCORE),
+            "segment": unit.prop("x-segment"),
+            "flagged": aligner_flagged(unit),
             # Inline codes are shown as protected tokens; an English with codes is edited with
             # their tokens (target_tokens), which the save puts back as the codes they stand for.
             "source_parts": seg_parts(src_seg) if has_inline(src_seg) else None,
@@ -239,7 +289,7 @@ class ReviewSession:
             raise EditError(f"edit of {key!r}: status must be a short line of text, such as {', '.join(STATUSES)}")
         return key, base, target, status
 
-    def save(self, edits: list[Any], version: str | None = None) -> dict[str, Any]:
+    def save(self, edits: list[Any], version: str | None = None, since: str | None = None) -> dict[str, Any]:
         """Merge ``edits`` into the file as it is on disk now; return the new state and conflicts.
 
         Each edit is ``{"key", "base": {"source", "target", "status"}, "target", "status"}``,
@@ -250,7 +300,9 @@ class ReviewSession:
         or it is gone) it is left out and listed in ``conflicts`` with both sides.
         A malformed edit, or a text edit that would lose inline codes, raises
         :class:`EditError` and nothing is written.  ``version`` is accepted for
-        older pages and not needed.
+        older pages and not needed.  With ``since``, the version the page shows,
+        the answer carries only the rows that changed (``changed``, with ``count``)
+        instead of all ``units`` when the file is still that version plus this save.
         """
         if not isinstance(edits, list):
             raise EditError("edits must be a list")
@@ -264,22 +316,31 @@ class ReviewSession:
                 if result[0] and real_path(self.path).read_bytes() != data:
                     continue
                 break
-            saved, conflicts, doc = result
+            saved, conflicts, doc, entries = result
             backup = None
+            before = self._rows_now() if since is not None and since == self.version else None
             if saved:
                 backup = backup_numbered(self.path, self.backups)
                 new = doc.to_bytes()
                 atomic_write(self.path, new)
-                self._load(new)
+                self._load(new, doc, entries)
             elif self.digest(data) != self.version:
                 self._load(data)
-            return {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None,
-                    **self._state_unlocked()}
+            head = {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None}
+            rows = self._rows_now()
+            if before is not None and len(before) == len(rows):
+                # The page has the version it names: send only the rows that changed.
+                changed = [r for old, r in zip(before, rows) if r is not old]
+                return {**head, **self._head(), "count": len(rows), "changed": changed}
+            return {**head, **self._state_unlocked()}
 
-    def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]) -> tuple[int, list, TmxDocument]:
-        """Apply the checked edits to the document ``data``: (units changed, conflicts, document)."""
+    def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]
+               ) -> tuple[int, list, TmxDocument, list[DocUnit]]:
+        """Apply the checked edits to the document ``data``: (units changed, conflicts, document, its units)."""
         doc = self._parse(data)
-        by_key = {e.key: e for e in doc.units() if e.unit is not None}
+        entries = doc.units()
+        by_key = {e.key: e for e in entries if e.unit is not None}
+        position = {e.key: n for n, e in enumerate(entries)}
         when = tmx_date()
         saved = 0
         conflicts = []
@@ -310,14 +371,51 @@ class ReviewSession:
             if status != status_of(disk):
                 doc.set_status(entry.element, status)
             doc.stamp(entry.element, self.user, when)
+            entries[position[key]] = DocUnit(entry.key, entry.element, doc.unit_of(entry.element))
             saved += 1
-        return saved, conflicts, doc
+        return saved, conflicts, doc, entries
+
+    def _row(self, index: int, entry: DocUnit, cache: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
+        unit = entry.unit
+        assert unit is not None
+        src_seg, tgt_seg = self._segs(entry)
+        # Inline codes are not in the plain view: their markup is part of what the row shows.
+        codes = tuple(etree.tostring(s) for s in (src_seg, tgt_seg) if has_inline(s))
+        sig = (index, entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
+        row = self._rows.get(sig)
+        if row is None:
+            row = self._unit_json(index, entry)
+        cache[sig] = row
+        return row
+
+    def _rows_now(self) -> list[dict[str, Any]]:
+        """The rows of the current version, built only where a unit changed since last time."""
+        if self._shown_version != self.version or len(self._shown) != len(self.entries):
+            cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+            self._shown = [self._row(i, e, cache) for i, e in enumerate(self.entries)]
+            self._rows = cache  # only the rows in use are kept
+            self._shown_version = self.version
+        return self._shown
+
+    def _head(self) -> dict[str, Any]:
+        return {"file": self.path.name, "version": self.version, "user": self.user,
+                "statuses": list(STATUSES), "align": self.align_mode(),
+                "missing": self.pair_missing()}
+
+    def align_mode(self) -> bool:
+        """True when the file carries the aligner's bead props (or alignment mode was asked for)."""
+        if self.force_align:
+            return True
+        return any(e.unit is not None and (e.unit.prop(PROP_BEAD) or e.unit.prop(PROP_ALIGN_SCORE))
+                   for e in self.entries[:50])
+
+    def state_json(self) -> bytes:
+        """:meth:`state` as UTF-8 JSON, serialised once per version of the file."""
+        with self.lock:
+            self._refresh()
+            if self._json is None or self._json[0] != self.version:
+                self._json = (self.version, json.dumps(self._state_unlocked(), ensure_ascii=False).encode("utf-8"))
+            return self._json[1]
 
     def _state_unlocked(self) -> dict[str, Any]:
-        return {
-            "file": self.path.name,
-            "version": self.version,
-            "user": self.user,
-            "statuses": list(STATUSES),
-            "units": [self._unit_json(i, e) for i, e in enumerate(self.entries)],
-        }
+        return {**self._head(), "units": self._rows_now()}

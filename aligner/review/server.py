@@ -54,6 +54,9 @@ class ReviewServer(ThreadingHTTPServer):
         self.session = session
         self.files = static_files()
         super().__init__(("127.0.0.1", port), ReviewHandler)
+        # QA of every unit runs once, in the background: the page shows the rows at once
+        # and their issues when they are ready.
+        threading.Thread(target=session.warm, daemon=True).start()
 
     @property
     def port(self) -> int:
@@ -123,9 +126,14 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if not self._host_ok():
             return self._error(HTTPStatus.FORBIDDEN, "forbidden host")
         path = urlsplit(self.path).path
+        if path == "/api/status":
+            return self._json(HTTPStatus.OK, self.server.session.progress())
         if path == "/api/units":
+            light = urlsplit(self.path).query == "light=1"
             try:
-                return self._send(HTTPStatus.OK, self.server.session.state_json(), "application/json; charset=utf-8")
+                session = self.server.session
+                body = session.light_json() if light else session.state_json()
+                return self._send(HTTPStatus.OK, body, "application/json; charset=utf-8")
             except (OSError, TmxError) as exc:
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
         found = self.server.files.get(path)

@@ -130,6 +130,8 @@ class ReviewSession:
         self._shown: list[dict[str, Any]] = []  # the rows of the current version, in order
         self._shown_version = ""
         self._json: tuple[str, bytes] | None = None
+        self._light: tuple[str, bytes] | None = None
+        self.checked = 0
         self._load()
 
     def pair_missing(self) -> str:
@@ -176,12 +178,13 @@ class ReviewSession:
         """The units the page shows (those with a source side), in file order."""
         return [e.unit for e in self.entries if e.unit is not None]
 
-    def _unit_json(self, index: int, entry: DocUnit, unit: Unit | None = None) -> dict[str, Any]:
+    def _unit_json(self, index: int, entry: DocUnit, unit: Unit | None = None, light: bool = False) -> dict[str, Any]:
+        """The row of a unit; ``light`` leaves out QA and terms (``pending``), to show a big file at once."""
         unit = unit or entry.unit
         assert unit is not None
-        source_terms = []
-        target_terms = []
-        if self.termbase is not None:
+        source_terms: list[dict[str, Any]] = []
+        target_terms: list[dict[str, Any]] = []
+        if self.termbase is not None and not light:
             hits = self.termbase.match(unit.source)
             for hit in hits:
                 ok = bool(_find_all(hit.term.target, unit.target))
@@ -198,7 +201,7 @@ class ReviewSession:
                                 "id": term.id, "target": term.target, "kind": kind,
                             })
         target_terms.sort(key=lambda t: t["start"])
-        issues = check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
+        issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
         src_seg, tgt_seg = self._segs(entry)
         tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
@@ -227,6 +230,7 @@ class ReviewSession:
             "issues": [{"check": i.check, "severity": i.severity, "message": i.message} for i in issues],
             "source_terms": source_terms,
             "target_terms": target_terms,
+            **({"pending": True} if light else {}),
         }
 
     def _segs(self, entry: DocUnit, doc: TmxDocument | None = None) -> tuple[Any, Any]:
@@ -375,13 +379,19 @@ class ReviewSession:
             saved += 1
         return saved, conflicts, doc, entries
 
-    def _row(self, index: int, entry: DocUnit, cache: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
+    def _sig(self, index: int, entry: DocUnit) -> tuple[Any, ...]:
+        """What a row is built from: a row with the same signature is the same row."""
         unit = entry.unit
         assert unit is not None
         src_seg, tgt_seg = self._segs(entry)
         # Inline codes are not in the plain view: their markup is part of what the row shows.
         codes = tuple(etree.tostring(s) for s in (src_seg, tgt_seg) if has_inline(s))
-        sig = (index, entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
+        return (index, entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
+
+    def _row(self, index: int, entry: DocUnit, cache: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
+        unit = entry.unit
+        assert unit is not None
+        sig = self._sig(index, entry)
         row = self._rows.get(sig)
         if row is None:
             row = self._unit_json(index, entry)
@@ -409,13 +419,53 @@ class ReviewSession:
         return any(e.unit is not None and (e.unit.prop(PROP_BEAD) or e.unit.prop(PROP_ALIGN_SCORE))
                    for e in self.entries[:50])
 
+    def warm(self) -> None:
+        """Build every row (QA, terms) ahead of the page's request; run in a background thread.
+
+        Outside the lock, so the page is served its light rows meanwhile; ``checked``
+        counts the rows done, for the page's "Checking…" line.
+        """
+        with self.lock:
+            version, entries = self.version, list(self.entries)
+        cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        rows = []
+        for n, entry in enumerate(entries):
+            rows.append(self._row(n, entry, cache))
+            self.checked = n + 1
+        with self.lock:
+            if self.version == version and self._shown_version != version:
+                self._shown, self._rows, self._shown_version = rows, cache, version
+
+    def progress(self) -> dict[str, Any]:
+        """How far the rows of the current version are built: ``{version, checked, total, ready}``."""
+        ready = self._shown_version == self.version
+        total = len(self.entries)
+        return {"version": self.version, "checked": total if ready else min(self.checked, total),
+                "total": total, "ready": ready}
+
+    def light_json(self) -> bytes:
+        """The state as JSON, rows without QA where they are not built yet (``pending`` is then true)."""
+        with self.lock:
+            self._refresh()
+            if self._shown_version == self.version:
+                return self._state_bytes()
+            if self._light is None or self._light[0] != self.version:
+                units = [self._rows.get(self._sig(n, e)) or self._unit_json(n, e, light=True)
+                         for n, e in enumerate(self.entries)]
+                body = {**self._head(), "pending": True, "units": units}
+                self._light = (self.version, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+            return self._light[1]
+
+    def _state_bytes(self) -> bytes:
+        if self._json is None or self._json[0] != self.version:
+            self._json = (self.version, json.dumps(self._state_unlocked(), ensure_ascii=False).encode("utf-8"))
+        return self._json[1]
+
     def state_json(self) -> bytes:
         """:meth:`state` as UTF-8 JSON, serialised once per version of the file."""
         with self.lock:
             self._refresh()
-            if self._json is None or self._json[0] != self.version:
-                self._json = (self.version, json.dumps(self._state_unlocked(), ensure_ascii=False).encode("utf-8"))
-            return self._json[1]
+            return self._state_bytes()
 
     def _state_unlocked(self) -> dict[str, Any]:
         return {**self._head(), "units": self._rows_now()}

@@ -563,6 +563,23 @@ function accept(data) {
   render();
 }
 
+// A big file is shown before its QA is done: follow the server's checking, then take the rows
+// with their issues (edits in the page are kept: they are by unit key).
+async function checkLater(version) {
+  try {
+    for (;;) {
+      const p = await (await fetch("/api/status")).json();
+      if (p.version !== version) break;
+      if (p.ready) break;
+      $("#busy").textContent = `Checking ${p.checked.toLocaleString("en")} of ${p.total.toLocaleString("en")} units…`;
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    const res = await fetch("/api/units");
+    if (res.ok && !state.saving) accept(await res.json());
+  } catch (e) { /* the rows stay without their issues until the next load */ }
+  if (!state.saving) $("#busy").hidden = true;
+}
+
 // --- input ---------------------------------------------------------------
 
 function onKey(ev) {
@@ -637,14 +654,16 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#bulk").addEventListener("click", bulkApprove);
   window.addEventListener("scroll", onScroll, { passive: true });
   try {
-    const res = await fetch("/api/units");
+    const res = await fetch("/api/units?light=1");
     const data = await res.json();
     if (!res.ok) throw new Error(data.error || res.statusText);
     accept(data);
+    if (data.pending) checkLater(data.version);
+    else $("#busy").hidden = true;
   } catch (e) {
+    $("#busy").hidden = true;
     message(`Could not load the file: ${e.message}`);
   } finally {
-    $("#busy").hidden = true;
     document.body.dataset.ready = "1";
   }
 });

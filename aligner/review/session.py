@@ -42,6 +42,7 @@ from aligner.formats.tmxdoc import (
     find_tuv,
     has_inline,
     seg_parts,
+    seg_text,
     seg_tokens,
     tuv_lang,
 )
@@ -160,7 +161,7 @@ class ReviewSession:
               entries: list[DocUnit] | None = None) -> None:
         data = real_path(self.path).read_bytes() if data is None else data
         self.doc = doc or self._parse(data)
-        all_units = entries if entries is not None else self.doc.units()
+        all_units = self._view(self.doc, entries if entries is not None else self.doc.units())
         self.entries = [e for e in all_units if e.unit is not None]
         self.version = self.digest(data)
         if not self._norms or len(self.entries) != self._norm_count:
@@ -342,7 +343,7 @@ class ReviewSession:
                ) -> tuple[int, list, TmxDocument, list[DocUnit]]:
         """Apply the checked edits to the document ``data``: (units changed, conflicts, document, its units)."""
         doc = self._parse(data)
-        entries = doc.units()
+        entries = self._view(doc, doc.units())
         by_key = {e.key: e for e in entries if e.unit is not None}
         position = {e.key: n for n, e in enumerate(entries)}
         when = tmx_date()
@@ -375,7 +376,7 @@ class ReviewSession:
             if status != status_of(disk):
                 doc.set_status(entry.element, status)
             doc.stamp(entry.element, self.user, when)
-            entries[position[key]] = DocUnit(entry.key, entry.element, doc.unit_of(entry.element))
+            entries[position[key]] = DocUnit(entry.key, entry.element, self._plain(doc, entry.element))
             saved += 1
         return saved, conflicts, doc, entries
 
@@ -386,7 +387,12 @@ class ReviewSession:
         src_seg, tgt_seg = self._segs(entry)
         # Inline codes are not in the plain view: their markup is part of what the row shows.
         codes = tuple(etree.tostring(s) for s in (src_seg, tgt_seg) if has_inline(s))
-        return (index, entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
+        # Not the position: a unit moved down by a split above it keeps its checks.
+        return (entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
+
+    def _cached(self, index: int, entry: DocUnit) -> dict[str, Any] | None:
+        row = self._rows.get(self._sig(index, entry))
+        return row if row is None or row["index"] == index else {**row, "index": index}
 
     def _row(self, index: int, entry: DocUnit, cache: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
         unit = entry.unit
@@ -395,6 +401,8 @@ class ReviewSession:
         row = self._rows.get(sig)
         if row is None:
             row = self._unit_json(index, entry)
+        elif row["index"] != index:
+            row = {**row, "index": index}
         cache[sig] = row
         return row
 
@@ -414,10 +422,29 @@ class ReviewSession:
 
     def align_mode(self) -> bool:
         """True when the file carries the aligner's bead props (or alignment mode was asked for)."""
-        if self.force_align:
-            return True
-        return any(e.unit is not None and (e.unit.prop(PROP_BEAD) or e.unit.prop(PROP_ALIGN_SCORE))
-                   for e in self.entries[:50])
+        return self._align
+
+    def _view(self, doc: TmxDocument, entries: list[DocUnit]) -> list[DocUnit]:
+        """The units as the page shows them: in alignment mode an English-only unit (0-1) too."""
+        if not hasattr(self, "_align"):
+            self._align = self.force_align or any(
+                e.unit is not None and (e.unit.prop(PROP_BEAD) or e.unit.prop(PROP_ALIGN_SCORE)) for e in entries[:200])
+        if not self._align:
+            return entries
+        return [DocUnit(e.key, e.element, self._plain(doc, e.element)) if e.unit is None else e for e in entries]
+
+    def _plain(self, doc: TmxDocument, tu: Any) -> Unit | None:
+        """``doc.unit_of(tu)``; in alignment mode an English-only unit is one with an empty source."""
+        unit = doc.unit_of(tu)
+        if unit is not None or not self._align:
+            return unit
+        tgt = find_tuv(tu, doc.tgtlang)
+        if tgt is None:
+            return None
+        return Unit(source="", target=seg_text(tgt.find("seg")),
+                    props=tuple((p.get("type", ""), "".join(p.itertext())) for p in tu.findall("prop")),
+                    notes=tuple("".join(n.itertext()) for n in tu.findall("note")),
+                    tuid=tu.get("tuid", ""), changedate=tu.get("changedate", ""), changeid=tu.get("changeid", ""))
 
     def warm(self) -> None:
         """Build every row (QA, terms) ahead of the page's request; run in a background thread.
@@ -450,8 +477,7 @@ class ReviewSession:
             if self._shown_version == self.version:
                 return self._state_bytes()
             if self._light is None or self._light[0] != self.version:
-                units = [self._rows.get(self._sig(n, e)) or self._unit_json(n, e, light=True)
-                         for n, e in enumerate(self.entries)]
+                units = [self._cached(n, e) or self._unit_json(n, e, light=True) for n, e in enumerate(self.entries)]
                 body = {**self._head(), "pending": True, "units": units}
                 self._light = (self.version, json.dumps(body, ensure_ascii=False).encode("utf-8"))
             return self._light[1]

@@ -171,6 +171,9 @@ class ReviewHandler(BaseHTTPRequestHandler):
                 # the answer lists the conflicts for the reviewer to choose.
                 since = body.get("since")
                 return self._json(HTTPStatus.OK, session.save(edits, since=since if isinstance(since, str) else None))
+            if path == "/api/fix":
+                return self._json(HTTPStatus.OK, session.fix(body.get("op"), body.get("key"), body.get("side", "tgt"),
+                                                             body.get("at", 0), body.get("last"), body.get("version")))
             if path == "/api/check":
                 return self._json(HTTPStatus.OK, session.check(body.get("index"), body.get("target"), body.get("key")))
         except EditError as exc:

@@ -20,6 +20,7 @@ Saves are lossless and conflict-safe:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -31,7 +32,7 @@ from typing import Any
 from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
 from lxml import etree
 
-from aligner.formats.tmx import TmxError, norm_lang, tmx_date
+from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, tmx_date, xml_safe
 from aligner.align.sentences import LOW_CONFIDENCE
 from aligner.formats.units import PROP_ALIGN_SCORE, PROP_BEAD, PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.formats.tmxdoc import (
@@ -44,9 +45,12 @@ from aligner.formats.tmxdoc import (
     seg_parts,
     seg_text,
     seg_tokens,
+    tu_status,
     tuv_lang,
 )
 from aligner.glossary.termbase import Termbase
+from aligner.review.alignment import AlignmentError, Pair, check, merge, move, realign, split_at
+from aligner.segment.segmenter import segment
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
 from aligner.types import Unit
 
@@ -133,6 +137,8 @@ class ReviewSession:
         self._json: tuple[str, bytes] | None = None
         self._light: tuple[str, bytes] | None = None
         self.checked = 0
+        self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
+        self._redo: list[tuple[bytes, str]] = []
         self._load()
 
     def pair_missing(self) -> str:
@@ -379,6 +385,172 @@ class ReviewSession:
             entries[position[key]] = DocUnit(entry.key, entry.element, self._plain(doc, entry.element))
             saved += 1
         return saved, conflicts, doc, entries
+
+    # -- alignment fixes -------------------------------------------------
+
+    def _pair(self, doc: TmxDocument, tu: Any, confirmed: bool) -> Pair:
+        sides = []
+        for lang in (doc.srclang, doc.tgtlang):
+            tuv = find_tuv(tu, lang)
+            seg = tuv.find("seg") if tuv is not None else None
+            if has_inline(seg):
+                raise EditError("a unit with inline codes cannot be re-aligned here; use a CAT tool")
+            text = seg_text(seg)
+            sides.append(tuple(x.text for x in segment(text, lang=lang)) if text.strip() else ())
+        return Pair(sides[0], sides[1], confirmed)
+
+    def _write_pairs(self, doc: TmxDocument, tus: list[Any], old: list[Pair], pairs: list[Pair], when: str) -> None:
+        """Put ``pairs`` in the place of ``tus`` (whose pairs were ``old``).
+
+        A new pair keeps the ``<tu>`` (tuid, attributes, props) its first sentence was in,
+        when no earlier pair took it; others get a copy with a new tuid.  Units whose
+        sentences did not move are left exactly as they were.
+        """
+        owner: dict[tuple[str, int], int] = {}
+        for side in ("src", "tgt"):
+            at = 0
+            for n, pair in enumerate(old):
+                for _ in pair.side(side):
+                    owner[(side, at)] = n
+                    at += 1
+        seen = {"src": 0, "tgt": 0}
+        chosen: list[Any] = []
+        taken: set[int] = set()
+        tuids = {tu.get("tuid") for tu in doc.tus()}
+        for pair in pairs:
+            side = "src" if pair.src else "tgt"
+            n = owner.get((side, seen[side]))
+            seen["src"] += len(pair.src)
+            seen["tgt"] += len(pair.tgt)
+            if n is not None and n not in taken:
+                taken.add(n)
+                tu = tus[n]
+                if old[n] != pair:
+                    self._fill(doc, tu, pair, when)
+            else:
+                tu = copy.deepcopy(tus[n if n is not None else -1])
+                base = tu.get("tuid")
+                if base:
+                    k = 1
+                    while f"{base}.{k}" in tuids:
+                        k += 1
+                    tu.set("tuid", f"{base}.{k}")
+                    tuids.add(f"{base}.{k}")
+                for note in tu.findall("note"):
+                    tu.remove(note)
+                self._fill(doc, tu, pair, when)
+            chosen.append(tu)
+        parent = tus[0].getparent()
+        spot = parent.index(tus[0])
+        tail = tus[0].tail
+        for tu in tus:
+            parent.remove(tu)
+        for k, tu in enumerate(chosen):
+            if tu.tail is None:
+                tu.tail = tail
+            parent.insert(spot + k, tu)
+
+    def _fill(self, doc: TmxDocument, tu: Any, pair: Pair, when: str) -> None:
+        for lang, text in ((doc.srclang, pair.text("src")), (doc.tgtlang, pair.text("tgt"))):
+            tuv = find_tuv(tu, lang)
+            if text:
+                if tuv is None:
+                    tuv = etree.Element("tuv", {XML_LANG: doc.lang_code(lang)})
+                    etree.SubElement(tuv, "seg")
+                    anchor = tu.findall("tuv")
+                    if lang == doc.srclang and anchor:
+                        anchor[0].addprevious(tuv)
+                    elif anchor:
+                        anchor[-1].addnext(tuv)
+                    else:
+                        tu.append(tuv)
+                seg = tuv.find("seg")
+                for child in list(seg):
+                    seg.remove(child)
+                seg.text = xml_safe(text)[0]
+            elif tuv is not None:
+                tu.remove(tuv)
+        for prop in tu.findall("prop"):
+            if prop.get("type") == PROP_BEAD:
+                prop.text = pair.bead
+        if not pair.confirmed:
+            doc.set_status(tu, "draft")
+        doc.stamp(tu, self.user, when)
+
+    def fix(self, op: Any, key: Any, side: Any = "tgt", at: Any = 0, last: Any = None,
+            version: Any = None) -> dict[str, Any]:
+        """Apply an alignment fix to the file (see :mod:`aligner.review.alignment`) and save it.
+
+        ``op`` is merge / split / move / delete / realign on the unit ``key``
+        (``side`` src or tgt; ``at`` the split offset in characters or the move
+        direction -1/1; ``last`` the second confirmed unit of a realign), or undo /
+        redo of the last fix.  ``version`` is the file as the page shows it: a file
+        changed since is not touched (reload first).  Returns the new state.
+        """
+        with self.lock:
+            data = real_path(self.path).read_bytes()
+            if version is not None and self.digest(data) != version:
+                raise EditError("the file changed since this page loaded it: reload, then fix again")
+            if op in ("undo", "redo"):
+                stack, other = (self._undo, self._redo) if op == "undo" else (self._redo, self._undo)
+                if not stack:
+                    raise EditError(f"nothing to {op}")
+                before, after = stack[-1]
+                if self.digest(data) != after:
+                    raise EditError(f"the file changed since that fix: cannot {op} it")
+                stack.pop()
+                other.append((data, self.digest(before)))
+                self._commit(before)
+                return self._state_unlocked()
+            doc = self._parse(data)
+            view = self._view(doc, doc.units())
+            tus = [e.element for e in view if e.unit is not None]
+            keys = [e.key for e in view if e.unit is not None]
+            if key not in keys:
+                raise EditError(f"no unit {key!r}")
+            i = keys.index(key)
+            if side not in ("src", "tgt"):
+                raise EditError("side must be src or tgt")
+            if op == "realign":
+                if last not in keys:
+                    raise EditError(f"no unit {last!r}")
+                lo, hi = i, keys.index(last)
+            else:
+                lo, hi = max(0, i - 1), min(len(tus) - 1, i + 1)
+            window = tus[lo:hi + 1]
+            pairs = [self._pair(doc, tu, tu_status(tu) == "approved") for tu in window]
+            j = i - lo
+            try:
+                if op == "merge":
+                    new = merge(pairs, j, side)
+                elif op == "split":
+                    new = split_at(pairs, j, side, int(at))
+                elif op == "move":
+                    new = move(pairs, j, side, int(at))
+                elif op == "delete":
+                    if pairs[j].src and pairs[j].tgt:
+                        raise AlignmentError("only a unit with one side (1-0 or 0-1) can be deleted")
+                    new = pairs[:j] + pairs[j + 1:]
+                elif op == "realign":
+                    new = realign(pairs, 0, len(pairs) - 1)
+                else:
+                    raise EditError(f"unknown fix {op!r}")
+            except (AlignmentError, ValueError) as exc:
+                # The operations count units in the window from 1: say the page's numbers.
+                raise EditError(re.sub(r"unit (\d+)", lambda m: f"unit {int(m.group(1)) + lo}", str(exc))) from None
+            if op != "delete":
+                check(pairs, new)
+            self._write_pairs(doc, window, pairs, new, tmx_date())
+            after = doc.to_bytes()
+            self._undo.append((data, self.digest(after)))
+            self._redo.clear()
+            self._commit(after)
+            return self._state_unlocked()
+
+    def _commit(self, new: bytes) -> None:
+        backup_numbered(self.path, self.backups)
+        atomic_write(self.path, new)
+        self._load(new)
 
     def _sig(self, index: int, entry: DocUnit) -> tuple[Any, ...]:
         """What a row is built from: a row with the same signature is the same row."""

@@ -137,6 +137,8 @@ class ReviewSession:
         self._json: tuple[str, bytes] | None = None
         self._light: tuple[str, bytes] | None = None
         self.checked = 0
+        self._codes: dict[int, tuple[DocUnit, tuple[bytes, ...]]] = {}  # id(entry) -> its inline markup
+        self._all: list[DocUnit] = []
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
         self._load()
@@ -168,6 +170,7 @@ class ReviewSession:
         data = real_path(self.path).read_bytes() if data is None else data
         self.doc = doc or self._parse(data)
         all_units = self._view(self.doc, entries if entries is not None else self.doc.units())
+        self._all = all_units
         self.entries = [e for e in all_units if e.unit is not None]
         self.version = self.digest(data)
         if not self._norms or len(self.entries) != self._norm_count:
@@ -321,22 +324,26 @@ class ReviewSession:
         with self.lock:
             # Another process writing between our read and our write would be undone:
             # re-read just before writing, and merge again if the file changed.
-            for _ in range(SAVE_ATTEMPTS):
-                data = real_path(self.path).read_bytes()
-                result = self._merge(data, checked)
-                if result[0] and real_path(self.path).read_bytes() != data:
-                    continue
-                break
-            saved, conflicts, doc, entries = result
-            backup = None
-            before = self._rows_now() if since is not None and since == self.version else None
-            if saved:
-                backup = backup_numbered(self.path, self.backups)
-                new = doc.to_bytes()
-                atomic_write(self.path, new)
-                self._load(new, doc, entries)
-            elif self.digest(data) != self.version:
-                self._load(data)
+            before = self._shown if since is not None and since == self.version == self._shown_version else None
+            try:
+                for _ in range(SAVE_ATTEMPTS):
+                    data = real_path(self.path).read_bytes()
+                    result = self._merge(data, checked)
+                    if result[0] and real_path(self.path).read_bytes() != data:
+                        continue
+                    break
+                saved, conflicts, doc, entries = result
+                backup = None
+                if saved:
+                    backup = backup_numbered(self.path, self.backups)
+                    new = doc.to_bytes()
+                    atomic_write(self.path, new)
+                    self._load(new, doc, entries)
+                elif self.digest(data) != self.version:
+                    self._load(data)
+            except BaseException:
+                self._load()  # the tree in memory may hold edits that did not reach the file
+                raise
             head = {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None}
             rows = self._rows_now()
             if before is not None and len(before) == len(rows):
@@ -347,9 +354,16 @@ class ReviewSession:
 
     def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]
                ) -> tuple[int, list, TmxDocument, list[DocUnit]]:
-        """Apply the checked edits to the document ``data``: (units changed, conflicts, document, its units)."""
-        doc = self._parse(data)
-        entries = self._view(doc, doc.units())
+        """Apply the checked edits to the document ``data``: (units changed, conflicts, document, its units).
+
+        When ``data`` is the version in memory its tree is edited (no parse of the whole file);
+        :meth:`save` reloads it if the save then fails.
+        """
+        if self.doc is not None and self.digest(data) == self.version:
+            doc, entries = self.doc, list(self._all)
+        else:
+            doc = self._parse(data)
+            entries = self._view(doc, doc.units())
         by_key = {e.key: e for e in entries if e.unit is not None}
         position = {e.key: n for n, e in enumerate(entries)}
         when = tmx_date()
@@ -556,9 +570,14 @@ class ReviewSession:
         """What a row is built from: a row with the same signature is the same row."""
         unit = entry.unit
         assert unit is not None
-        src_seg, tgt_seg = self._segs(entry)
-        # Inline codes are not in the plain view: their markup is part of what the row shows.
-        codes = tuple(etree.tostring(s) for s in (src_seg, tgt_seg) if has_inline(s))
+        memo = self._codes.get(id(entry))
+        if memo is not None and memo[0] is entry:
+            codes = memo[1]
+        else:
+            src_seg, tgt_seg = self._segs(entry)
+            # Inline codes are not in the plain view: their markup is part of what the row shows.
+            codes = tuple(etree.tostring(s) for s in (src_seg, tgt_seg) if has_inline(s))
+            self._codes[id(entry)] = (entry, codes)
         # Not the position: a unit moved down by a split above it keeps its checks.
         return (entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
 
@@ -584,6 +603,7 @@ class ReviewSession:
             cache: dict[tuple[Any, ...], dict[str, Any]] = {}
             self._shown = [self._row(i, e, cache) for i, e in enumerate(self.entries)]
             self._rows = cache  # only the rows in use are kept
+            self._codes = {id(e): self._codes[id(e)] for e in self.entries if id(e) in self._codes}
             self._shown_version = self.version
         return self._shown
 

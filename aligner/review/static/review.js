@@ -183,7 +183,75 @@ function beadCell(u) {
   td.append(el("span", { class: "bead-kind" + (u.flagged ? " low" : ""), text: u.bead || "?" }));
   if (u.score) td.append(el("br"), el("span", { class: "score", title: "alignment confidence", text: Number(u.score).toFixed(2) }));
   if (u.segment) td.append(el("br"), el("span", { class: "segno", title: "source segment numbers", text: "§" + u.segment }));
+  td.append(el("div", { class: "fixes" },
+    el("button", { type: "button", "data-fix": "merge", "data-side": "tgt", title: "Merge the next unit's English into this one (m)", text: "⇡EN" }),
+    el("button", { type: "button", "data-fix": "merge", "data-side": "src", title: "Merge the next unit's Indonesian into this one (M)", text: "⇡ID" }),
+    el("button", { type: "button", "data-fix": "split", title: "Split at the cursor: in the English editor, or a click in the Indonesian (s)", text: "✂" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "tgt", "data-at": "1", title: "Move the last English sentence to the next unit (])", text: "EN↓" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "tgt", "data-at": "-1", title: "Move the first English sentence to the unit above ([)", text: "EN↑" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "src", "data-at": "1", title: "Move the last Indonesian sentence to the next unit (})", text: "ID↓" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "src", "data-at": "-1", title: "Move the first Indonesian sentence to the unit above ({)", text: "ID↑" }),
+    el("button", { type: "button", "data-fix": "delete", title: "Delete this unmatched unit (x)", text: "🗑" }),
+    el("button", { type: "button", "data-fix": "realign", title: "Realign between the approved units around this one (R)", text: "⟳" })));
   return td;
+}
+
+// Where the reviewer's cursor is: the English editor's caret, or a click/selection in the Indonesian.
+function cursorIn(u) {
+  const ta = editor();
+  if (ta && state.editing === u.key) return { side: "tgt", at: ta.selectionStart };
+  const sel = getSelection();
+  const td = tbody().querySelector(`tr[data-index="${u.index}"] td.src`);
+  if (sel && sel.rangeCount && td && td.contains(sel.anchorNode)) {
+    const range = document.createRange();
+    range.setStart(td, 0);
+    range.setEnd(sel.anchorNode, sel.anchorOffset);
+    return { side: "src", at: range.toString().length };
+  }
+  return null;
+}
+
+// An alignment fix runs on the server, on the file (saved with a backup); unsaved edits are saved first.
+async function fix(op, side = "tgt", at = 0, index = state.selected) {
+  const u = unitAt(index);
+  if (!u || state.saving) return;
+  const body = { op, key: u.key, side, at, version: state.version };
+  if (op === "split") {
+    const c = cursorIn(u);
+    if (!c) { message("Split: put the cursor where the unit should be cut (edit the English, or click in the Indonesian)."); return; }
+    Object.assign(body, c);
+  }
+  if (op === "realign") {
+    const above = state.units.slice(0, u.index).reverse().find((v) => current(v).status === "approved");
+    const below = state.units.slice(u.index + 1).find((v) => current(v).status === "approved");
+    if (!above || !below) { message("Realign: approve a unit above and one below the stretch to realign; they stay as they are."); return; }
+    body.key = above.key;
+    body.last = below.key;
+  }
+  if (state.editing !== null) commitEdit();
+  if (state.edits.size) { await save(); if (state.edits.size) return; }
+  await runFix(body, () => state.undo.push([{ server: true }]));
+}
+
+async function runFix(body, done) {
+  state.saving = true;
+  $("#busy").textContent = "Saving…";
+  $("#busy").hidden = false;
+  try {
+    const res = await api("/api/fix", body);
+    const data = await res.json();
+    if (!res.ok) { message(`Not changed: ${data.error || res.statusText}`); return; }
+    const at = state.selected;
+    accept(data);
+    done();
+    select(Math.min(at ?? 0, state.units.length - 1));
+    message(`${{ undo: "Undone", redo: "Redone" }[body.op] || "Fixed"}: ${body.op === "undo" || body.op === "redo" ? "alignment" : body.op}; saved to ${data.file}.`, true);
+  } catch (e) {
+    message(`Not changed: the server did not answer (${e.message}).`);
+  } finally {
+    state.saving = false;
+    $("#busy").hidden = true;
+  }
 }
 
 function issuesCell(u) {
@@ -393,6 +461,11 @@ function change(u, target, status) {
 function replay(from, to, side) {
   const step = from.pop();
   if (!step) { message(side === "before" ? "Nothing to undo." : "Nothing to redo.", true); return; }
+  if (step[0].server) {
+    // An alignment fix is undone (redone) on the file by the server.
+    runFix({ op: side === "before" ? "undo" : "redo", version: state.version }, () => to.push(step));
+    return;
+  }
   to.push(step);
   for (const c of step) {
     const e = c[side];
@@ -605,6 +678,12 @@ function onKey(ev) {
     d: () => setStatus("draft"), u: () => undo(), U: () => redo(),
     n: () => nextIssue(1), N: () => nextIssue(-1),
     "/": () => $("#search").focus(),
+    ...(state.align ? {
+      m: () => fix("merge", "tgt"), M: () => fix("merge", "src"), s: () => fix("split"),
+      "]": () => fix("move", "tgt", 1), "[": () => fix("move", "tgt", -1),
+      "}": () => fix("move", "src", 1), "{": () => fix("move", "src", -1),
+      x: () => fix("delete"), R: () => fix("realign"),
+    } : {}),
     Escape: () => message(""),
   };
   if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
@@ -626,6 +705,13 @@ function onClick(ev) {
   const tr = ev.target.closest("tbody tr");
   if (!tr) return;
   const index = Number(tr.dataset.index);
+  const fixer = ev.target.closest("button[data-fix]");
+  if (fixer) {
+    // The split needs the cursor as it was: do not close the editor or move the selection first.
+    if (state.selected !== index) select(index, false);
+    fix(fixer.dataset.fix, fixer.dataset.side || "tgt", Number(fixer.dataset.at || 0), index);
+    return;
+  }
   const act = ev.target.closest("button[data-act]");
   // A click anywhere but the editor keeps the edit first (a button re-renders the row).
   if (state.editing !== null && !ev.target.closest("textarea.editor")) commitEdit();
@@ -650,6 +736,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.addEventListener("click", onClick);
   document.addEventListener("input", onInput);
   document.addEventListener("dblclick", onDblClick);
+  // A fix button must not take the text cursor away: the split reads it.
+  document.addEventListener("mousedown", (ev) => { if (ev.target.closest("button[data-fix]")) ev.preventDefault(); });
   $("#save").addEventListener("click", save);
   $("#bulk").addEventListener("click", bulkApprove);
   window.addEventListener("scroll", onScroll, { passive: true });

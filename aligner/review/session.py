@@ -487,6 +487,8 @@ class ReviewSession:
         for prop in tu.findall("prop"):
             if prop.get("type") == PROP_BEAD:
                 prop.text = pair.bead
+            elif prop.get("type") == PROP_ALIGN_SCORE:
+                tu.remove(prop)  # the aligner's confidence was for the bead it made, not this one
         if not pair.confirmed:
             doc.set_status(tu, "draft")
         doc.stamp(tu, self.user, when)
@@ -654,6 +656,13 @@ class ReviewSession:
         with self.lock:
             if self.version == version and self._shown_version != version:
                 self._shown, self._rows, self._shown_version = rows, cache, version
+
+    def summary(self) -> dict[str, Any]:
+        """The file's name, its units, and how many are reviewed (approved or rejected)."""
+        with self.lock:
+            units = [e.unit for e in self.entries if e.unit is not None]
+            done = sum(status_of(u) in ("approved", "rejected") for u in units)
+            return {"file": self.path.name, "path": str(self.path), "total": len(units), "reviewed": done}
 
     def progress(self) -> dict[str, Any]:
         """How far the rows of the current version are built: ``{version, checked, total, ready}``."""

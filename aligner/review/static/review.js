@@ -21,6 +21,7 @@ const state = {
   rowHeight: 64,        // average height of a rendered row, for the space above and below the window
   undo: [], redo: [],   // steps: [{key, before, after}] (edits, or null for "no edit")
   align: false,
+  files: [], fileIndex: 0, // the files of a project; the one shown
 };
 
 // Only this many rows are in the DOM at a time; the rest are space of the same height.
@@ -191,7 +192,7 @@ function beadCell(u) {
     el("button", { type: "button", "data-fix": "move", "data-side": "tgt", "data-at": "-1", title: "Move the first English sentence to the unit above ([)", text: "EN↑" }),
     el("button", { type: "button", "data-fix": "move", "data-side": "src", "data-at": "1", title: "Move the last Indonesian sentence to the next unit (})", text: "ID↓" }),
     el("button", { type: "button", "data-fix": "move", "data-side": "src", "data-at": "-1", title: "Move the first Indonesian sentence to the unit above ({)", text: "ID↑" }),
-    el("button", { type: "button", "data-fix": "delete", title: "Delete this unmatched unit (x)", text: "🗑" }),
+    el("button", { type: "button", "data-fix": "delete", title: "Delete this unmatched unit (x)", text: "del" }),
     el("button", { type: "button", "data-fix": "realign", title: "Realign between the approved units around this one (R)", text: "⟳" })));
   return td;
 }
@@ -244,6 +245,7 @@ async function runFix(body, done) {
     const at = state.selected;
     accept(data);
     done();
+    if (state.files.length > 1) loadFiles();
     select(Math.min(at ?? 0, state.units.length - 1));
     message(`${{ undo: "Undone", redo: "Redone" }[body.op] || "Fixed"}: ${body.op === "undo" || body.op === "redo" ? "alignment" : body.op}; saved to ${data.file}.`, true);
   } catch (e) {
@@ -566,7 +568,8 @@ async function recheck(u, target) {
 }
 
 function api(path, body) {
-  return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ...body, file: state.fileIndex }) });
 }
 
 async function save() {
@@ -591,6 +594,7 @@ async function save() {
       accept(data);
       const saved = `Saved ${data.saved} unit${data.saved === 1 ? "" : "s"} to ${data.file}` +
         (data.backup ? ` (previous version kept as ${data.backup})` : "") + ".";
+      if (state.files.length > 1) loadFiles();
       if (conflicts.size) {
         message(`${saved} ${conflicts.size} unit${conflicts.size === 1 ? " was" : "s were"} changed on disk by someone else ` +
           "since this page loaded it: choose which version to keep below, then save again.");
@@ -636,19 +640,60 @@ function accept(data) {
   render();
 }
 
+// A project (several files): the file list with each file's progress; one save per file.
+async function loadFiles() {
+  try {
+    state.files = await (await fetch("/api/files")).json();
+  } catch (e) { state.files = []; }
+  const nav = $("#files");
+  nav.hidden = state.files.length < 2;
+  nav.replaceChildren(...state.files.map((f) => el("button", {
+    type: "button", "data-file": String(f.index), class: f.index === state.fileIndex ? "active" : "", title: f.path,
+  }, f.file, " ", el("span", { class: "count", text: `${f.reviewed}/${f.total}` }))));
+}
+
+async function loadFile(n) {
+  if (n !== state.fileIndex && (state.edits.size || state.editing !== null)) {
+    message(`Save (Ctrl+S) or undo the unsaved edits of ${state.file} first.`);
+    return;
+  }
+  state.fileIndex = n;
+  Object.assign(state, { units: [], byKey: new Map(), edits: new Map(), live: new Map(), conflicts: new Map(),
+    selected: null, editing: null, undo: [], redo: [], first: 0 });
+  $("#busy").textContent = "Loading…";
+  $("#busy").hidden = false;
+  document.body.dataset.ready = "";
+  try {
+    const res = await fetch(`/api/units?light=1&file=${n}`);
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.error || res.statusText);
+    message("");
+    accept(data);
+    if (data.pending) checkLater(data.version);
+    else $("#busy").hidden = true;
+  } catch (e) {
+    $("#busy").hidden = true;
+    message(`Could not load the file: ${e.message}`);
+  } finally {
+    document.body.dataset.ready = "1";
+    for (const b of document.querySelectorAll("#files button")) b.classList.toggle("active", Number(b.dataset.file) === n);
+  }
+}
+
 // A big file is shown before its QA is done: follow the server's checking, then take the rows
 // with their issues (edits in the page are kept: they are by unit key).
 async function checkLater(version) {
   try {
     for (;;) {
-      const p = await (await fetch("/api/status")).json();
+      const p = await (await fetch(`/api/status?file=${state.fileIndex}`)).json();
       if (p.version !== version) break;
       if (p.ready) break;
       $("#busy").textContent = `Checking ${p.checked.toLocaleString("en")} of ${p.total.toLocaleString("en")} units…`;
       await new Promise((r) => setTimeout(r, 700));
     }
-    const res = await fetch("/api/units");
-    if (res.ok && !state.saving) accept(await res.json());
+    const file = state.fileIndex;
+    const res = await fetch(`/api/units?file=${file}`);
+    if (res.ok && !state.saving && file === state.fileIndex) accept(await res.json());
   } catch (e) { /* the rows stay without their issues until the next load */ }
   if (!state.saving) $("#busy").hidden = true;
 }
@@ -697,6 +742,8 @@ function onInput(ev) {
 }
 
 function onClick(ev) {
+  const file = ev.target.closest("#files button");
+  if (file) { loadFile(Number(file.dataset.file)); return; }
   const filter = ev.target.closest("#filters button");
   // The editor stays open and keeps its text: the unit being edited is shown under every filter.
   if (filter) { state.filter = filter.dataset.filter; render(); return; }
@@ -741,17 +788,6 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#save").addEventListener("click", save);
   $("#bulk").addEventListener("click", bulkApprove);
   window.addEventListener("scroll", onScroll, { passive: true });
-  try {
-    const res = await fetch("/api/units?light=1");
-    const data = await res.json();
-    if (!res.ok) throw new Error(data.error || res.statusText);
-    accept(data);
-    if (data.pending) checkLater(data.version);
-    else $("#busy").hidden = true;
-  } catch (e) {
-    $("#busy").hidden = true;
-    message(`Could not load the file: ${e.message}`);
-  } finally {
-    document.body.dataset.ready = "1";
-  }
+  await loadFiles();
+  await loadFile(0);
 });

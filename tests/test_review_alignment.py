@@ -93,8 +93,12 @@ def test_realign_with_the_real_aligner():
 def alignments(draw):
     n = draw(st.integers(1, 6))
     counter = iter(range(1000))
-    return [Pair(tuple(f"s{next(counter)}" for _ in range(draw(st.integers(0, 2)))),
-                 tuple(f"t{next(counter)}" for _ in range(draw(st.integers(0, 2))))) for _ in range(n)]
+    pairs = []
+    for _ in range(n):
+        src = tuple(f"s{next(counter)}" for _ in range(draw(st.integers(0, 2))))
+        tgt = tuple(f"t{next(counter)}" for _ in range(draw(st.integers(0 if src else 1, 2))))
+        pairs.append(Pair(src, tgt))  # a unit has a sentence on at least one side
+    return pairs
 
 
 @settings(max_examples=150, deadline=None)

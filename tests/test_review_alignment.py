@@ -119,3 +119,51 @@ def test_every_operation_keeps_each_sentence_once_in_order(pairs, ops):
         check(now, nxt)
         assert all(p.src or p.tgt for p in nxt)
         now = nxt
+
+
+# --- on a TMX file, through the review session ------------------------------------------------
+
+def _aligned_tmx(path):
+    from aligner.formats.tmx import write_tmx
+    from aligner.types import Unit
+
+    def unit(n, src, tgt, bead):
+        return Unit(src, tgt, (("x-doc", "d"), ("x-status", "draft"), ("x-bead", bead), ("x-align-score", "0.5")),
+                    tuid=f"d:{n}")
+    write_tmx([unit(0, "Satu.", "One.", "1-1"), unit(1, "Dua.", "", "1-0"), unit(2, "", "Two. Extra.", "0-2"),
+               unit(3, "Tiga.", "Three.", "1-1")], path, omit_empty=True)
+
+
+def test_session_fixes_write_only_the_units_they_touch(tmp_path):
+    from aligner.formats.tmx import read_tmx
+    from aligner.review.session import EditError, ReviewSession
+
+    path = tmp_path / "a.tmx"
+    _aligned_tmx(path)
+    original = path.read_text(encoding="utf-8")
+    session = ReviewSession(path, user="me")
+    assert session.align_mode() and len(session.state()["units"]) == 4
+    version = session.version
+    state = session.fix("merge", "tuid:d:1", "tgt", version=version)
+    assert [(u["source"], u["target"]) for u in state["units"]] == [("Satu.", "One."), ("Dua.", "Two. Extra."), ("Tiga.", "Three.")]
+    with pytest.raises(EditError, match="changed since"):
+        session.fix("move", "tuid:d:1", "tgt", 1, version=version)  # the page's version is stale
+    state = session.fix("split", "tuid:d:1", "tgt", len("Two."))
+    assert [u["target"] for u in state["units"]] == ["One.", "Two.", "Extra.", "Three."]
+    state = session.fix("delete", state["units"][2]["key"])
+    assert [u["target"] for u in state["units"]] == ["One.", "Two.", "Three."]
+    with pytest.raises(EditError, match="only a unit with one side"):
+        session.fix("delete", "tuid:d:0")
+    units = read_tmx(path)
+    assert [u.tuid for u in units] == ["d:0", "d:1", "d:3"] and units[1].changeid == "me"
+    text = path.read_text(encoding="utf-8")
+    for tuid in ("d:0", "d:3"):  # untouched units are byte for byte as they were
+        block = original[original.index(f'tuid="{tuid}"'):]
+        assert block[:block.index("</tu>")] in text
+    for _ in range(3):
+        session.fix("undo", None)
+    assert path.read_text(encoding="utf-8") == original
+    with pytest.raises(EditError, match="nothing to undo"):
+        session.fix("undo", None)
+    session.fix("redo", None)
+    assert len(read_tmx(path)) == 3

@@ -83,7 +83,7 @@ def measure(browser, path: Path) -> dict[str, float]:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         t = time.perf_counter()
         page.goto(url)
-        page.wait_for_selector("body[data-ready='1'] tbody tr[data-index]")
+        page.wait_for_selector("body[data-ready='1'] tbody tr[data-index]", timeout=600_000)
         first = time.perf_counter() - t
         page.locator("#busy").wait_for(state="hidden", timeout=600_000)  # QA of every unit done
         checked = time.perf_counter() - t

@@ -61,6 +61,9 @@ class ReviewServer(ThreadingHTTPServer):
         threading.Thread(target=self._warm, daemon=True).start()
 
     def _warm(self) -> None:
+        # First what the page shows at once (rows without QA), for every file; then the QA.
+        for session in self.sessions:
+            session.light_json()
         for session in self.sessions:
             session.warm()
 

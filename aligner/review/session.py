@@ -656,6 +656,7 @@ class ReviewSession:
         with self.lock:
             if self.version == version and self._shown_version != version:
                 self._shown, self._rows, self._shown_version = rows, cache, version
+                self._light = None  # from now on the page gets the full rows
 
     def summary(self) -> dict[str, Any]:
         """The file's name, its units, and how many are reviewed (approved or rejected)."""

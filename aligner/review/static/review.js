@@ -25,8 +25,8 @@ const state = {
 };
 
 // Only this many rows are in the DOM at a time; the rest are space of the same height.
-const WINDOW = 120;
-const MARGIN = 30;
+const WINDOW = 40;
+const MARGIN = 10;
 
 function hasSeverity(u, sev) { return row(u).issues.some((i) => i.severity === sev); }
 function reviewed(u) { return ["approved", "rejected"].includes(current(u).status); }

@@ -139,6 +139,8 @@ class ReviewSession:
         self.checked = 0
         self._codes: dict[int, tuple[DocUnit, tuple[bytes, ...]]] = {}  # id(entry) -> its inline markup
         self._all: list[DocUnit] = []
+        self._shown_entries: list[DocUnit] = []  # the entries self._shown was built from
+        self._shown_norms: dict[str, LengthNorm] = {}
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
         self._load()
@@ -540,7 +542,9 @@ class ReviewSession:
                 if op == "merge":
                     new = merge(pairs, j, side)
                 elif op == "split":
-                    new = split_at(pairs, j, side, int(at))
+                    # The page counts in UTF-16 code units (JavaScript strings), Python in code points.
+                    u16 = pairs[j].text(side).encode("utf-16-le")[:2 * int(at)]
+                    new = split_at(pairs, j, side, len(u16.decode("utf-16-le", errors="ignore")))
                 elif op == "move":
                     new = move(pairs, j, side, int(at))
                 elif op == "delete":
@@ -551,7 +555,7 @@ class ReviewSession:
                     new = realign(pairs, 0, len(pairs) - 1)
                 else:
                     raise EditError(f"unknown fix {op!r}")
-            except (AlignmentError, ValueError) as exc:
+            except (AlignmentError, ValueError, TypeError) as exc:
                 # The operations count units in the window from 1: say the page's numbers.
                 raise EditError(re.sub(r"unit (\d+)", lambda m: f"unit {int(m.group(1)) + lo}", str(exc))) from None
             if op != "delete":
@@ -601,12 +605,23 @@ class ReviewSession:
 
     def _rows_now(self) -> list[dict[str, Any]]:
         """The rows of the current version, built only where a unit changed since last time."""
+        if self._shown_version != self.version and len(self._shown_entries) == len(self.entries) == len(self._shown):
+            # A save edited the tree in place: the units it did not touch are the same objects,
+            # so only the edited ones are checked again (no look-up for the other 19,999).
+            norms = self._shown_norms == self._norms
+            rows = list(self._shown)
+            for n, (old, new) in enumerate(zip(self._shown_entries, self.entries)):
+                if old is not new or not norms:
+                    rows[n] = self._row(n, new, self._rows)
+            self._shown, self._shown_entries, self._shown_version = rows, list(self.entries), self.version
+            self._shown_norms = self._norms
         if self._shown_version != self.version or len(self._shown) != len(self.entries):
             cache: dict[tuple[Any, ...], dict[str, Any]] = {}
             self._shown = [self._row(i, e, cache) for i, e in enumerate(self.entries)]
             self._rows = cache  # only the rows in use are kept
             self._codes = {id(e): self._codes[id(e)] for e in self.entries if id(e) in self._codes}
             self._shown_version = self.version
+            self._shown_entries, self._shown_norms = list(self.entries), self._norms
         return self._shown
 
     def _head(self) -> dict[str, Any]:
@@ -656,6 +671,7 @@ class ReviewSession:
         with self.lock:
             if self.version == version and self._shown_version != version:
                 self._shown, self._rows, self._shown_version = rows, cache, version
+                self._shown_entries, self._shown_norms = entries, self._norms
                 self._light = None  # from now on the page gets the full rows
 
     def summary(self) -> dict[str, Any]:

@@ -695,9 +695,11 @@ class ReviewSession:
             if self._shown_version == self.version:
                 return self._state_bytes()
             if self._light is None or self._light[0] != self.version:
-                units = [self._cached(n, e) or self._unit_json(n, e, light=True) for n, e in enumerate(self.entries)]
-                body = {**self._head(), "pending": True, "units": units}
-                self._light = (self.version, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+                # Row by row, so the light rows are never all held at once (memory of a big file).
+                head = json.dumps({**self._head(), "pending": True}, ensure_ascii=False).encode("utf-8")
+                units = b",".join(json.dumps(self._cached(n, e) or self._unit_json(n, e, light=True),
+                                             ensure_ascii=False).encode("utf-8") for n, e in enumerate(self.entries))
+                self._light = (self.version, head[:-1] + b', "units": [' + units + b"]}")
             return self._light[1]
 
     def _state_bytes(self) -> bytes:

@@ -9,7 +9,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 
 from aligner.formats.tmx import read_tmx, write_tmx
 from aligner.review.server import ReviewServer

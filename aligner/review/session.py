@@ -32,7 +32,7 @@ from typing import Any
 from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
 from lxml import etree
 
-from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, tmx_date, xml_safe
+from aligner.formats.tmx import XML_LANG, tmx_date, xml_safe
 from aligner.align.sentences import LOW_CONFIDENCE
 from aligner.formats.units import PROP_ALIGN_SCORE, PROP_BEAD, PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.formats.tmxdoc import (

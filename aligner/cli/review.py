@@ -53,7 +53,7 @@ def qa(
 
 @app.command()
 def review(
-    path: Annotated[Path, typer.Argument(help="The TMX file to review.")],
+    paths: Annotated[list[Path], typer.Argument(help="TMX files, or folders of them (a batch's output), to review.")],
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the URL.")] = False,
@@ -61,8 +61,12 @@ def review(
     backups: Annotated[int, typer.Option(min=1, help="Numbered backups FILE.tmx.~N~ to keep.")] = 10,
     tm_db: Annotated[Optional[Path], typer.Option("--tm-db", help="Translation memory each save feeds (default: the aligner data dir's).")] = None,
     no_tm: Annotated[bool, typer.Option("--no-tm", help="Saves do not feed the translation memory.")] = False,
+    align: Annotated[bool, typer.Option("--align", help="Alignment mode even without the aligner's bead props.")] = False,
 ) -> None:
-    """Review a TMX in the browser: edit, approve/reject, save (only the edited units change; keeps FILE.tmx.~N~)."""
+    """Review TMX in the browser: edit, approve/reject, fix alignments, save (only edited units change; keeps FILE.tmx.~N~).
+
+    A folder (or several files) opens as a project: a file list with each file's progress, one save per file.
+    """
     import getpass
 
     from aligner.formats.tmx import TmxError
@@ -70,25 +74,38 @@ def review(
     from aligner.review.session import ReviewSession
 
     termbase = load_glossary(glossary)
-    if not path.is_file():
-        fail(f"{path}: no such file")
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.tmx") if p.is_file())
+            if not found:
+                fail(f"{path}: no .tmx files in this folder")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            fail(f"{path}: no such file")
     try:
         who = user or getpass.getuser()
     except (OSError, KeyError):
         who = "reviewer"
+    sessions = []
+    for path in dict.fromkeys(files):
+        try:
+            session = ReviewSession(path, termbase, who, backups=backups, align=align)
+        except TmxError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{path}: {exc.strerror or exc}")
+        if session.pair_missing():
+            fail(f"{path}: {session.pair_missing()}")
+        sessions.append(session)
     try:
-        session = ReviewSession(path, termbase, who, backups=backups)
-    except TmxError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror or exc}")
-    if not no_tm:
-        from aligner.tm.store import default_tm_path
+        if not no_tm:
+            from aligner.tm.store import default_tm_path
 
-        session.tm_db = tm_db or default_tm_path()
-    try:
-        serve(session, port, open_browser=not no_browser)
+            for session in sessions:
+                session.tm_db = tm_db or default_tm_path()
+        serve(sessions if len(sessions) > 1 else sessions[0], port, open_browser=not no_browser)
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
-
-

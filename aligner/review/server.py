@@ -16,7 +16,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from aligner.formats.tmx import TmxError
 from aligner.review.session import EditError, ReviewSession
@@ -50,10 +50,43 @@ class ReviewServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, session: ReviewSession, port: int = 0) -> None:
-        self.session = session
+    def __init__(self, session: ReviewSession | list[ReviewSession], port: int = 0) -> None:
+        self.sessions = list(session) if isinstance(session, list) else [session]
+        if not self.sessions:
+            raise ValueError("no file to review")
         self.files = static_files()
         super().__init__(("127.0.0.1", port), ReviewHandler)
+        # QA of every unit runs once, in the background: the page shows the rows at once
+        # and their issues when they are ready.
+        threading.Thread(target=self._warm, daemon=True).start()
+
+    def _warm(self) -> None:
+        # First what the page shows at once (rows without QA), for every file; then the QA.
+        for session in self.sessions:
+            session.light_json()
+        for session in self.sessions:
+            session.warm()
+
+    @property
+    def session(self) -> ReviewSession:
+        """The first (or only) file's session."""
+        return self.sessions[0]
+
+    def pick(self, number: Any) -> ReviewSession:
+        """The session of file ``number`` (0 when not given); :class:`EditError` for a bad one."""
+        if number in (None, ""):
+            return self.sessions[0]
+        try:
+            n = int(number)
+        except (TypeError, ValueError):
+            raise EditError(f"no file {number!r}") from None
+        if not 0 <= n < len(self.sessions):
+            raise EditError(f"no file {number!r}")
+        return self.sessions[n]
+
+    def file_list(self) -> list[dict[str, Any]]:
+        """Each file of the project: name, units, and how many are approved or rejected."""
+        return [{"index": n, **s.summary()} for n, s in enumerate(self.sessions)]
 
     @property
     def port(self) -> int:
@@ -123,9 +156,20 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if not self._host_ok():
             return self._error(HTTPStatus.FORBIDDEN, "forbidden host")
         path = urlsplit(self.path).path
+        query = parse_qs(urlsplit(self.path).query)
+        try:
+            session = self.server.pick(query.get("file", [None])[0])
+        except EditError as exc:
+            return self._error(HTTPStatus.NOT_FOUND, str(exc))
+        if path == "/api/files":
+            return self._json(HTTPStatus.OK, self.server.file_list())
+        if path == "/api/status":
+            return self._json(HTTPStatus.OK, session.progress())
         if path == "/api/units":
+            light = query.get("light") == ["1"]
             try:
-                return self._json(HTTPStatus.OK, self.server.session.state())
+                body = session.light_json() if light else session.state_json()
+                return self._send(HTTPStatus.OK, body, "application/json; charset=utf-8")
             except (OSError, TmxError) as exc:
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
         found = self.server.files.get(path)
@@ -153,15 +197,19 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             return self._error(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
         path = urlsplit(self.path).path
-        session = self.server.session
         try:
+            session = self.server.pick(body.get("file"))
             if path == "/api/save":
                 edits = body.get("edits")
                 if not isinstance(edits, list):
                     raise EditError("expected {edits: [...]}")
                 # Conflicting edits are not an HTTP error: the others are saved and
                 # the answer lists the conflicts for the reviewer to choose.
-                return self._json(HTTPStatus.OK, session.save(edits))
+                since = body.get("since")
+                return self._json(HTTPStatus.OK, session.save(edits, since=since if isinstance(since, str) else None))
+            if path == "/api/fix":
+                return self._json(HTTPStatus.OK, session.fix(body.get("op"), body.get("key"), body.get("side", "tgt"),
+                                                             body.get("at", 0), body.get("last"), body.get("version")))
             if path == "/api/check":
                 return self._json(HTTPStatus.OK, session.check(body.get("index"), body.get("target"), body.get("key")))
         except EditError as exc:
@@ -186,10 +234,11 @@ def _open_browser(url: str) -> None:
     threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
 
-def serve(session: ReviewSession, port: int = 8765, open_browser: bool = True) -> None:
+def serve(session: ReviewSession | list[ReviewSession], port: int = 8765, open_browser: bool = True) -> None:
     """Serve the review page until Ctrl+C; print the URL and open a browser tab."""
     server = ReviewServer(session, port)
-    print(f"Reviewing {session.path} at {server.url}  (Ctrl+C to stop)", flush=True)
+    what = server.session.path if len(server.sessions) == 1 else f"{len(server.sessions)} files"
+    print(f"Reviewing {what} at {server.url}  (Ctrl+C to stop)", flush=True)
     if open_browser:
         _open_browser(server.url)
     try:

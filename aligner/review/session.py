@@ -20,7 +20,9 @@ Saves are lossless and conflict-safe:
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import re
 import threading
 from dataclasses import replace
@@ -28,8 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
-from aligner.formats.tmx import tmx_date
-from aligner.formats.units import PROP_DOC, PROP_KIND, PROP_STATUS
+from lxml import etree
+
+from aligner.formats.tmx import XML_LANG, tmx_date, xml_safe
+from aligner.align.sentences import LOW_CONFIDENCE
+from aligner.formats.units import PROP_ALIGN_SCORE, PROP_BEAD, PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
@@ -38,9 +43,14 @@ from aligner.formats.tmxdoc import (
     find_tuv,
     has_inline,
     seg_parts,
+    seg_text,
     seg_tokens,
+    tu_status,
+    tuv_lang,
 )
 from aligner.glossary.termbase import Termbase
+from aligner.review.alignment import AlignmentError, Pair, check, merge, move, realign, split_at
+from aligner.segment.segmenter import segment
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
 from aligner.tm.review import tm_view
 from aligner.types import Unit
@@ -63,6 +73,18 @@ def _u16(text: str, index: int) -> int:
 
 def _find_all(form: str, text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text)]
+
+
+def aligner_flagged(unit: Unit) -> bool:
+    """True for a unit the aligner asks a person to check (low confidence, 1-0, 0-1, 2-2)."""
+    bead = unit.prop(PROP_BEAD)
+    if not bead and not unit.prop(PROP_ALIGN_SCORE):
+        return False
+    try:
+        score = float(unit.prop(PROP_ALIGN_SCORE, "1"))
+    except ValueError:
+        score = 0.0
+    return bead in ("1-0", "0-1", "2-2") or score < LOW_CONFIDENCE
 
 
 def status_of(unit: Unit) -> str:
@@ -99,8 +121,10 @@ class ReviewSession:
         srclang: str = "id",
         tgtlang: str = "en",
         backups: int = DEFAULT_BACKUPS,
+        align: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.force_align = align
         self.termbase = termbase
         self.user = user
         self.srclang = srclang
@@ -111,7 +135,36 @@ class ReviewSession:
         self.doc: TmxDocument | None = None
         self.version = ""
         self._norms: dict[str, LengthNorm] = {}
+        self._norm_count = 0
+        # Rows already built, by what they were built from: QA and term matching run again
+        # only for a unit whose text, status or place changed (an edit), not on every load.
+        self._rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._shown: list[dict[str, Any]] = []  # the rows of the current version, in order
+        self._shown_version = ""
+        self._json: tuple[str, bytes] | None = None
+        self._light: tuple[str, bytes] | None = None
+        self.checked = 0
+        self._codes: dict[int, tuple[DocUnit, tuple[bytes, ...]]] = {}  # id(entry) -> its inline markup
+        self._all: list[DocUnit] = []
+        self._shown_entries: list[DocUnit] = []  # the entries self._shown was built from
+        self._shown_norms: dict[str, LengthNorm] = {}
+        self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
+        self._redo: list[tuple[bytes, str]] = []
         self._load()
+
+    def pair_missing(self) -> str:
+        """Why the file has nothing to review in this language pair ('' when it has units)."""
+        if self.entries:
+            return ""
+        langs = self.languages()
+        if not langs:
+            return ""
+        return f"no {self.srclang}->{self.tgtlang} pair: the file has {', '.join(langs)}"
+
+    def languages(self) -> list[str]:
+        """The languages of the file's ``<tuv>`` elements, as written, in order of first use."""
+        assert self.doc is not None
+        return list(dict.fromkeys(tuv_lang(t) for t in self.doc.body.iter("tuv")))
 
     @staticmethod
     def digest(data: bytes) -> str:
@@ -121,28 +174,36 @@ class ReviewSession:
     def _parse(self, data: bytes) -> TmxDocument:
         return TmxDocument.parse(data, self.path, self.srclang, self.tgtlang)
 
-    def _load(self, data: bytes | None = None) -> None:
+    def _load(self, data: bytes | None = None, doc: TmxDocument | None = None,
+              entries: list[DocUnit] | None = None) -> None:
         data = real_path(self.path).read_bytes() if data is None else data
-        self.doc = self._parse(data)
-        self.entries = [e for e in self.doc.units() if e.unit is not None]
+        self.doc = doc or self._parse(data)
+        all_units = self._view(self.doc, entries if entries is not None else self.doc.units())
+        self._all = all_units
+        self.entries = [e for e in all_units if e.unit is not None]
         self.version = self.digest(data)
-        by_doc: dict[str, list[Unit]] = {}
-        for entry in self.entries:
-            assert entry.unit is not None
-            by_doc.setdefault(entry.unit.prop(PROP_DOC), []).append(entry.unit)
-        self._norms = {doc: length_norm(group) for doc, group in by_doc.items()}
+        if not self._norms or len(self.entries) != self._norm_count:
+            # The length norm of each document is a statistic over all its units: taken once,
+            # so one edit does not re-check every other unit (the units as loaded set the norm).
+            by_doc: dict[str, list[Unit]] = {}
+            for entry in self.entries:
+                assert entry.unit is not None
+                by_doc.setdefault(entry.unit.prop(PROP_DOC), []).append(entry.unit)
+            self._norms = {doc: length_norm(group) for doc, group in by_doc.items()}
+            self._norm_count = len(self.entries)
 
     @property
     def units(self) -> list[Unit]:
         """The units the page shows (those with a source side), in file order."""
         return [e.unit for e in self.entries if e.unit is not None]
 
-    def _unit_json(self, index: int, entry: DocUnit, unit: Unit | None = None) -> dict[str, Any]:
+    def _unit_json(self, index: int, entry: DocUnit, unit: Unit | None = None, light: bool = False) -> dict[str, Any]:
+        """The row of a unit; ``light`` leaves out QA and terms (``pending``), to show a big file at once."""
         unit = unit or entry.unit
         assert unit is not None
-        source_terms = []
-        target_terms = []
-        if self.termbase is not None:
+        source_terms: list[dict[str, Any]] = []
+        target_terms: list[dict[str, Any]] = []
+        if self.termbase is not None and not light:
             hits = self.termbase.match(unit.source)
             for hit in hits:
                 ok = bool(_find_all(hit.term.target, unit.target))
@@ -159,7 +220,7 @@ class ReviewSession:
                                 "id": term.id, "target": term.target, "kind": kind,
                             })
         target_terms.sort(key=lambda t: t["start"])
-        issues = check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
+        issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
         src_seg, tgt_seg = self._segs(entry)
         tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
@@ -174,6 +235,10 @@ class ReviewSession:
             "changedate": unit.changedate,
             "changeid": unit.changeid,
             "notes": list(unit.notes),
+            "bead": unit.prop(PROP_BEAD),
+            "score": unit.prop(PROP_ALIGN_SCORE),
+            "segment": unit.prop("x-segment"),
+            "flagged": aligner_flagged(unit),
             # Inline codes are shown as protected tokens; an English with codes is edited with
             # their tokens (target_tokens), which the save puts back as the codes they stand for.
             "source_parts": seg_parts(src_seg) if has_inline(src_seg) else None,
@@ -185,6 +250,7 @@ class ReviewSession:
             "source_terms": source_terms,
             "target_terms": target_terms,
             "tm": tm_view(unit),
+            **({"pending": True} if light else {}),
         }
 
     def _segs(self, entry: DocUnit, doc: TmxDocument | None = None) -> tuple[Any, Any]:
@@ -247,7 +313,7 @@ class ReviewSession:
             raise EditError(f"edit of {key!r}: status must be a short line of text, such as {', '.join(STATUSES)}")
         return key, base, target, status
 
-    def save(self, edits: list[Any], version: str | None = None) -> dict[str, Any]:
+    def save(self, edits: list[Any], version: str | None = None, since: str | None = None) -> dict[str, Any]:
         """Merge ``edits`` into the file as it is on disk now; return the new state and conflicts.
 
         Each edit is ``{"key", "base": {"source", "target", "status"}, "target", "status"}``,
@@ -258,7 +324,9 @@ class ReviewSession:
         or it is gone) it is left out and listed in ``conflicts`` with both sides.
         A malformed edit, or a text edit that would lose inline codes, raises
         :class:`EditError` and nothing is written.  ``version`` is accepted for
-        older pages and not needed.
+        older pages and not needed.  With ``since``, the version the page shows,
+        the answer carries only the rows that changed (``changed``, with ``count``)
+        instead of all ``units`` when the file is still that version plus this save.
         """
         if not isinstance(edits, list):
             raise EditError("edits must be a list")
@@ -266,30 +334,50 @@ class ReviewSession:
         with self.lock:
             # Another process writing between our read and our write would be undone:
             # re-read just before writing, and merge again if the file changed.
-            for _ in range(SAVE_ATTEMPTS):
-                data = real_path(self.path).read_bytes()
-                result = self._merge(data, checked)
-                if result[0] and real_path(self.path).read_bytes() != data:
-                    continue
-                break
-            saved, conflicts, doc = result
-            backup = None
-            if saved:
-                backup = backup_numbered(self.path, self.backups)
-                new = doc.to_bytes()
-                atomic_write(self.path, new)
-                self._load(new)
-                if self.tm_db is not None:
-                    self._feed_tm([e.unit for e in self.entries if e.unit is not None])
-            elif self.digest(data) != self.version:
-                self._load(data)
-            return {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None,
-                    **self._state_unlocked()}
+            before = self._shown if since is not None and since == self.version == self._shown_version else None
+            try:
+                for _ in range(SAVE_ATTEMPTS):
+                    data = real_path(self.path).read_bytes()
+                    result = self._merge(data, checked)
+                    if result[0] and real_path(self.path).read_bytes() != data:
+                        continue
+                    break
+                saved, conflicts, doc, entries = result
+                backup = None
+                if saved:
+                    backup = backup_numbered(self.path, self.backups)
+                    new = doc.to_bytes()
+                    atomic_write(self.path, new)
+                    self._load(new, doc, entries)
+                    if self.tm_db is not None:
+                        self._feed_tm([e.unit for e in self.entries if e.unit is not None])
+                elif self.digest(data) != self.version:
+                    self._load(data)
+            except BaseException:
+                self._load()  # the tree in memory may hold edits that did not reach the file
+                raise
+            head = {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None}
+            rows = self._rows_now()
+            if before is not None and len(before) == len(rows):
+                # The page has the version it names: send only the rows that changed.
+                changed = [r for old, r in zip(before, rows) if r is not old]
+                return {**head, **self._head(), "count": len(rows), "changed": changed}
+            return {**head, **self._state_unlocked()}
 
-    def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]) -> tuple[int, list, TmxDocument]:
-        """Apply the checked edits to the document ``data``: (units changed, conflicts, document)."""
-        doc = self._parse(data)
-        by_key = {e.key: e for e in doc.units() if e.unit is not None}
+    def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]
+               ) -> tuple[int, list, TmxDocument, list[DocUnit]]:
+        """Apply the checked edits to the document ``data``: (units changed, conflicts, document, its units).
+
+        When ``data`` is the version in memory its tree is edited (no parse of the whole file);
+        :meth:`save` reloads it if the save then fails.
+        """
+        if self.doc is not None and self.digest(data) == self.version:
+            doc, entries = self.doc, list(self._all)
+        else:
+            doc = self._parse(data)
+            entries = self._view(doc, doc.units())
+        by_key = {e.key: e for e in entries if e.unit is not None}
+        position = {e.key: n for n, e in enumerate(entries)}
         when = tmx_date()
         saved = 0
         conflicts = []
@@ -320,8 +408,320 @@ class ReviewSession:
             if status != status_of(disk):
                 doc.set_status(entry.element, status)
             doc.stamp(entry.element, self.user, when)
+            entries[position[key]] = DocUnit(entry.key, entry.element, self._plain(doc, entry.element))
             saved += 1
-        return saved, conflicts, doc
+        return saved, conflicts, doc, entries
+
+    # -- alignment fixes -------------------------------------------------
+
+    def _pair(self, doc: TmxDocument, tu: Any, confirmed: bool) -> Pair:
+        sides = []
+        for lang in (doc.srclang, doc.tgtlang):
+            tuv = find_tuv(tu, lang)
+            seg = tuv.find("seg") if tuv is not None else None
+            if has_inline(seg):
+                raise EditError("a unit with inline codes cannot be re-aligned here; use a CAT tool")
+            text = seg_text(seg)
+            sides.append(tuple(x.text for x in segment(text, lang=lang)) if text.strip() else ())
+        return Pair(sides[0], sides[1], confirmed)
+
+    def _write_pairs(self, doc: TmxDocument, tus: list[Any], old: list[Pair], pairs: list[Pair], when: str) -> None:
+        """Put ``pairs`` in the place of ``tus`` (whose pairs were ``old``).
+
+        A new pair keeps the ``<tu>`` (tuid, attributes, props) its first sentence was in,
+        when no earlier pair took it; others get a copy with a new tuid.  Units whose
+        sentences did not move are left exactly as they were.
+        """
+        owner: dict[tuple[str, int], int] = {}
+        for side in ("src", "tgt"):
+            at = 0
+            for n, pair in enumerate(old):
+                for _ in pair.side(side):
+                    owner[(side, at)] = n
+                    at += 1
+        seen = {"src": 0, "tgt": 0}
+        chosen: list[Any] = []
+        taken: set[int] = set()
+        tuids = {tu.get("tuid") for tu in doc.tus()}
+        for pair in pairs:
+            side = "src" if pair.src else "tgt"
+            n = owner.get((side, seen[side]))
+            seen["src"] += len(pair.src)
+            seen["tgt"] += len(pair.tgt)
+            if n is not None and n not in taken:
+                taken.add(n)
+                tu = tus[n]
+                if old[n] != pair:
+                    self._fill(doc, tu, pair, when)
+            else:
+                tu = copy.deepcopy(tus[n if n is not None else -1])
+                base = tu.get("tuid")
+                if base:
+                    k = 1
+                    while f"{base}.{k}" in tuids:
+                        k += 1
+                    tu.set("tuid", f"{base}.{k}")
+                    tuids.add(f"{base}.{k}")
+                for note in tu.findall("note"):
+                    tu.remove(note)
+                self._fill(doc, tu, pair, when)
+            chosen.append(tu)
+        parent = tus[0].getparent()
+        spot = parent.index(tus[0])
+        tail = tus[0].tail
+        for tu in tus:
+            parent.remove(tu)
+        for k, tu in enumerate(chosen):
+            if tu.tail is None:
+                tu.tail = tail
+            parent.insert(spot + k, tu)
+
+    def _fill(self, doc: TmxDocument, tu: Any, pair: Pair, when: str) -> None:
+        for lang, text in ((doc.srclang, pair.text("src")), (doc.tgtlang, pair.text("tgt"))):
+            tuv = find_tuv(tu, lang)
+            if text:
+                if tuv is None:
+                    tuv = etree.Element("tuv", {XML_LANG: doc.lang_code(lang)})
+                    etree.SubElement(tuv, "seg")
+                    anchor = tu.findall("tuv")
+                    if lang == doc.srclang and anchor:
+                        anchor[0].addprevious(tuv)
+                    elif anchor:
+                        anchor[-1].addnext(tuv)
+                    else:
+                        tu.append(tuv)
+                seg = tuv.find("seg")
+                for child in list(seg):
+                    seg.remove(child)
+                seg.text = xml_safe(text)[0]
+            elif tuv is not None:
+                tu.remove(tuv)
+        for prop in tu.findall("prop"):
+            if prop.get("type") == PROP_BEAD:
+                prop.text = pair.bead
+            elif prop.get("type") == PROP_ALIGN_SCORE:
+                tu.remove(prop)  # the aligner's confidence was for the bead it made, not this one
+        if not pair.confirmed:
+            doc.set_status(tu, "draft")
+        doc.stamp(tu, self.user, when)
+
+    def fix(self, op: Any, key: Any, side: Any = "tgt", at: Any = 0, last: Any = None,
+            version: Any = None) -> dict[str, Any]:
+        """Apply an alignment fix to the file (see :mod:`aligner.review.alignment`) and save it.
+
+        ``op`` is merge / split / move / delete / realign on the unit ``key``
+        (``side`` src or tgt; ``at`` the split offset in characters or the move
+        direction -1/1; ``last`` the second confirmed unit of a realign), or undo /
+        redo of the last fix.  ``version`` is the file as the page shows it: a file
+        changed since is not touched (reload first).  Returns the new state.
+        """
+        with self.lock:
+            data = real_path(self.path).read_bytes()
+            if version is not None and self.digest(data) != version:
+                raise EditError("the file changed since this page loaded it: reload, then fix again")
+            if op in ("undo", "redo"):
+                stack, other = (self._undo, self._redo) if op == "undo" else (self._redo, self._undo)
+                if not stack:
+                    raise EditError(f"nothing to {op}")
+                before, after = stack[-1]
+                if self.digest(data) != after:
+                    raise EditError(f"the file changed since that fix: cannot {op} it")
+                stack.pop()
+                other.append((data, self.digest(before)))
+                self._commit(before)
+                return self._state_unlocked()
+            doc = self._parse(data)
+            view = self._view(doc, doc.units())
+            tus = [e.element for e in view if e.unit is not None]
+            keys = [e.key for e in view if e.unit is not None]
+            if key not in keys:
+                raise EditError(f"no unit {key!r}")
+            i = keys.index(key)
+            if side not in ("src", "tgt"):
+                raise EditError("side must be src or tgt")
+            if op == "realign":
+                if last not in keys:
+                    raise EditError(f"no unit {last!r}")
+                lo, hi = i, keys.index(last)
+            else:
+                lo, hi = max(0, i - 1), min(len(tus) - 1, i + 1)
+            window = tus[lo:hi + 1]
+            pairs = [self._pair(doc, tu, tu_status(tu) == "approved") for tu in window]
+            j = i - lo
+            try:
+                if op == "merge":
+                    new = merge(pairs, j, side)
+                elif op == "split":
+                    # The page counts in UTF-16 code units (JavaScript strings), Python in code points.
+                    u16 = pairs[j].text(side).encode("utf-16-le")[:2 * int(at)]
+                    new = split_at(pairs, j, side, len(u16.decode("utf-16-le", errors="ignore")))
+                elif op == "move":
+                    new = move(pairs, j, side, int(at))
+                elif op == "delete":
+                    if pairs[j].src and pairs[j].tgt:
+                        raise AlignmentError("only a unit with one side (1-0 or 0-1) can be deleted")
+                    new = pairs[:j] + pairs[j + 1:]
+                elif op == "realign":
+                    new = realign(pairs, 0, len(pairs) - 1)
+                else:
+                    raise EditError(f"unknown fix {op!r}")
+            except (AlignmentError, ValueError, TypeError) as exc:
+                # The operations count units in the window from 1: say the page's numbers.
+                raise EditError(re.sub(r"unit (\d+)", lambda m: f"unit {int(m.group(1)) + lo}", str(exc))) from None
+            if op != "delete":
+                check(pairs, new)
+            self._write_pairs(doc, window, pairs, new, tmx_date())
+            after = doc.to_bytes()
+            self._undo.append((data, self.digest(after)))
+            self._redo.clear()
+            self._commit(after)
+            return self._state_unlocked()
+
+    def _commit(self, new: bytes) -> None:
+        backup_numbered(self.path, self.backups)
+        atomic_write(self.path, new)
+        self._load(new)
+
+    def _sig(self, index: int, entry: DocUnit) -> tuple[Any, ...]:
+        """What a row is built from: a row with the same signature is the same row."""
+        unit = entry.unit
+        assert unit is not None
+        memo = self._codes.get(id(entry))
+        if memo is not None and memo[0] is entry:
+            codes = memo[1]
+        else:
+            src_seg, tgt_seg = self._segs(entry)
+            # Inline codes are not in the plain view: their markup is part of what the row shows.
+            codes = tuple(etree.tostring(s) for s in (src_seg, tgt_seg) if has_inline(s))
+            self._codes[id(entry)] = (entry, codes)
+        # Not the position: a unit moved down by a split above it keeps its checks.
+        return (entry.key, unit, codes, self._norms.get(unit.prop(PROP_DOC)))
+
+    def _cached(self, index: int, entry: DocUnit) -> dict[str, Any] | None:
+        row = self._rows.get(self._sig(index, entry))
+        return row if row is None or row["index"] == index else {**row, "index": index}
+
+    def _row(self, index: int, entry: DocUnit, cache: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
+        unit = entry.unit
+        assert unit is not None
+        sig = self._sig(index, entry)
+        row = self._rows.get(sig)
+        if row is None:
+            row = self._unit_json(index, entry)
+        elif row["index"] != index:
+            row = {**row, "index": index}
+        cache[sig] = row
+        return row
+
+    def _rows_now(self) -> list[dict[str, Any]]:
+        """The rows of the current version, built only where a unit changed since last time."""
+        if self._shown_version != self.version and len(self._shown_entries) == len(self.entries) == len(self._shown):
+            # A save edited the tree in place: the units it did not touch are the same objects,
+            # so only the edited ones are checked again (no look-up for the other 19,999).
+            norms = self._shown_norms == self._norms
+            rows = list(self._shown)
+            for n, (old, new) in enumerate(zip(self._shown_entries, self.entries)):
+                if old is not new or not norms:
+                    rows[n] = self._row(n, new, self._rows)
+            self._shown, self._shown_entries, self._shown_version = rows, list(self.entries), self.version
+            self._shown_norms = self._norms
+        if self._shown_version != self.version or len(self._shown) != len(self.entries):
+            cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+            self._shown = [self._row(i, e, cache) for i, e in enumerate(self.entries)]
+            self._rows = cache  # only the rows in use are kept
+            self._codes = {id(e): self._codes[id(e)] for e in self.entries if id(e) in self._codes}
+            self._shown_version = self.version
+            self._shown_entries, self._shown_norms = list(self.entries), self._norms
+        return self._shown
+
+    def _head(self) -> dict[str, Any]:
+        return {"file": self.path.name, "version": self.version, "user": self.user,
+                "statuses": list(STATUSES), "align": self.align_mode(),
+                "missing": self.pair_missing()}
+
+    def align_mode(self) -> bool:
+        """True when the file carries the aligner's bead props (or alignment mode was asked for)."""
+        return self._align
+
+    def _view(self, doc: TmxDocument, entries: list[DocUnit]) -> list[DocUnit]:
+        """The units as the page shows them: in alignment mode an English-only unit (0-1) too."""
+        if not hasattr(self, "_align"):
+            self._align = self.force_align or any(
+                e.unit is not None and (e.unit.prop(PROP_BEAD) or e.unit.prop(PROP_ALIGN_SCORE)) for e in entries[:200])
+        if not self._align:
+            return entries
+        return [DocUnit(e.key, e.element, self._plain(doc, e.element)) if e.unit is None else e for e in entries]
+
+    def _plain(self, doc: TmxDocument, tu: Any) -> Unit | None:
+        """``doc.unit_of(tu)``; in alignment mode an English-only unit is one with an empty source."""
+        unit = doc.unit_of(tu)
+        if unit is not None or not self._align:
+            return unit
+        tgt = find_tuv(tu, doc.tgtlang)
+        if tgt is None:
+            return None
+        return Unit(source="", target=seg_text(tgt.find("seg")),
+                    props=tuple((p.get("type", ""), "".join(p.itertext())) for p in tu.findall("prop")),
+                    notes=tuple("".join(n.itertext()) for n in tu.findall("note")),
+                    tuid=tu.get("tuid", ""), changedate=tu.get("changedate", ""), changeid=tu.get("changeid", ""))
+
+    def warm(self) -> None:
+        """Build every row (QA, terms) ahead of the page's request; run in a background thread.
+
+        Outside the lock, so the page is served its light rows meanwhile; ``checked``
+        counts the rows done, for the page's "Checking…" line.
+        """
+        with self.lock:
+            version, entries = self.version, list(self.entries)
+        cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        rows = []
+        for n, entry in enumerate(entries):
+            rows.append(self._row(n, entry, cache))
+            self.checked = n + 1
+        with self.lock:
+            if self.version == version and self._shown_version != version:
+                self._shown, self._rows, self._shown_version = rows, cache, version
+                self._shown_entries, self._shown_norms = entries, self._norms
+                self._light = None  # from now on the page gets the full rows
+
+    def summary(self) -> dict[str, Any]:
+        """The file's name, its units, and how many are reviewed (approved or rejected)."""
+        with self.lock:
+            units = [e.unit for e in self.entries if e.unit is not None]
+            done = sum(status_of(u) in ("approved", "rejected") for u in units)
+            return {"file": self.path.name, "path": str(self.path), "total": len(units), "reviewed": done}
+
+    def progress(self) -> dict[str, Any]:
+        """How far the rows of the current version are built: ``{version, checked, total, ready}``."""
+        ready = self._shown_version == self.version
+        total = len(self.entries)
+        return {"version": self.version, "checked": total if ready else min(self.checked, total),
+                "total": total, "ready": ready}
+
+    def light_json(self) -> bytes:
+        """The state as JSON, rows without QA where they are not built yet (``pending`` is then true)."""
+        with self.lock:
+            self._refresh()
+            if self._shown_version == self.version:
+                return self._state_bytes()
+            if self._light is None or self._light[0] != self.version:
+                # Row by row, so the light rows are never all held at once (memory of a big file).
+                head = json.dumps({**self._head(), "pending": True}, ensure_ascii=False).encode("utf-8")
+                units = b",".join(json.dumps(self._cached(n, e) or self._unit_json(n, e, light=True),
+                                             ensure_ascii=False).encode("utf-8") for n, e in enumerate(self.entries))
+                self._light = (self.version, head[:-1] + b', "units": [' + units + b"]}")
+            return self._light[1]
+
+    def _state_bytes(self) -> bytes:
+        if self._json is None or self._json[0] != self.version:
+            self._json = (self.version, json.dumps(self._state_unlocked(), ensure_ascii=False).encode("utf-8"))
+        return self._json[1]
+
+    def state_json(self) -> bytes:
+        """:meth:`state` as UTF-8 JSON, serialised once per version of the file."""
+        with self.lock:
+            self._refresh()
+            return self._state_bytes()
 
     def _feed_tm(self, units: list[Unit]) -> None:
         """The saved file's decisions into the memory; a memory that cannot be written costs a warning, never the save."""
@@ -335,10 +735,4 @@ class ReviewSession:
             print(f"aligner: warning: the translation memory was not updated: {exc}", file=sys.stderr)
 
     def _state_unlocked(self) -> dict[str, Any]:
-        return {
-            "file": self.path.name,
-            "version": self.version,
-            "user": self.user,
-            "statuses": list(STATUSES),
-            "units": [self._unit_json(i, e) for i, e in enumerate(self.entries)],
-        }
+        return {**self._head(), "units": self._rows_now()}

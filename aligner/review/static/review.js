@@ -15,16 +15,50 @@ const state = {
   filter: "all", selected: null, saving: false,
   editing: null,        // key of the unit being edited
   editText: "",         // the text in its editor, kept across re-renders and filter changes
+  search: "",           // text searched in both sides (case-insensitive)
+  view: [],             // the units the filter and search let through, in order
+  first: 0,             // the window of view[] rendered as rows: [first, first + WINDOW)
+  rowHeight: 64,        // average height of a rendered row, for the space above and below the window
+  undo: [], redo: [],   // steps: [{key, before, after}] (edits, or null for "no edit")
+  align: false,
+  files: [], fileIndex: 0, // the files of a project; the one shown
 };
+
+// Only this many rows are in the DOM at a time; the rest are space of the same height.
+const WINDOW = 40;
+const MARGIN = 10;
+
+function hasSeverity(u, sev) { return row(u).issues.some((i) => i.severity === sev); }
+function reviewed(u) { return ["approved", "rejected"].includes(current(u).status); }
+function lowConfidence(u) { return u.flagged; }
 
 const FILTERS = {
   all: () => true,
   // Any status but approved/rejected (draft, or another tool's "translated"...) needs review.
   review: (u) => !["approved", "rejected"].includes(current(u).status),
   issues: (u) => row(u).issues.length > 0,
+  errors: (u) => hasSeverity(u, "error"),
+  warnings: (u) => hasSeverity(u, "warning"),
+  flagged: (u) => lowConfidence(u),
+  edited: (u) => state.edits.has(u.key),
   approved: (u) => current(u).status === "approved",
   rejected: (u) => current(u).status === "rejected",
 };
+
+function matches(u) {
+  if (!state.search) return true;
+  const q = state.search.toLowerCase();
+  return u.source.toLowerCase().includes(q) || current(u).target.toLowerCase().includes(q);
+}
+
+// The search hit, marked in a text node run: spans of [start, end) in text.
+function searchSpans(text) {
+  if (!state.search) return [];
+  const spans = [];
+  const low = text.toLowerCase(), q = state.search.toLowerCase();
+  for (let at = low.indexOf(q); at >= 0; at = low.indexOf(q, at + q.length)) spans.push({ start: at, end: at + q.length, hit: true });
+  return spans;
+}
 
 const $ = (sel) => document.querySelector(sel);
 const tbody = () => $("#units tbody");
@@ -97,8 +131,17 @@ function highlighted(text, spans, render) {
   return frag;
 }
 
+function hitMark() { return el("mark", { class: "hit" }); }
+
+// Search hits win over term marks where both fall on the same text.
+function withHits(text, spans) {
+  const hits = searchSpans(text);
+  if (!hits.length) return spans;
+  return [...hits, ...spans.filter((s) => !hits.some((h) => s.start < h.end && h.start < s.end))].sort((a, b) => a.start - b.start);
+}
+
 function sourceCell(u) {
-  const td = u.source_parts ? el("td", { class: "src", lang: "id" }, withCodes(u.source_parts)) : el("td", { class: "src", lang: "id" }, highlighted(u.source, u.source_terms, (s) =>
+  const td = u.source_parts ? el("td", { class: "src", lang: "id" }, withCodes(u.source_parts)) : el("td", { class: "src", lang: "id" }, highlighted(u.source, withHits(u.source, u.source_terms), (s) => s.hit ? hitMark() :
     el("mark", { class: "term" + (s.ok ? "" : " missing"), title: `${s.id}: English must be “${s.target}”` + (s.ok ? "" : " (missing from the English)") })));
   const tm = tmBlock(u);
   if (tm) td.append(tm);
@@ -122,11 +165,13 @@ function tmBlock(u) {
 }
 
 function takeFuzzy(index = state.selected, n = 0) {
-  if (index === null) return;
-  const f = (state.units[index].tm || { fuzzy: [] }).fuzzy[n];
+  const u = unitAt(index);
+  if (!u) return;
+  const f = (u.tm || { fuzzy: [] }).fuzzy[n];
   if (!f) return;
-  setEdit(index, f.target, current(state.units[index]).status);
-  recheck(index, f.target);
+  // Taken like a typed edit: one undo step, checked at once, left open for the reviewer.
+  record([change(u, f.target, current(u).status)]);
+  recheck(u, f.target);
   startEdit(index);
 }
 
@@ -146,7 +191,7 @@ function targetCell(u) {
   }
   const r = row(u);
   const spans = r.target === cur.target ? r.target_terms : [];
-  td.append(highlighted(cur.target, spans, (s) =>
+  td.append(highlighted(cur.target, withHits(cur.target, spans), (s) => s.hit ? hitMark() :
     el("mark", { class: "term " + s.kind, title: s.kind === "forbidden" ? `${s.id}: forbidden form, use “${s.target}”` : `${s.id}: required “${s.target}”` })));
   return td;
 }
@@ -157,7 +202,87 @@ function statusCell(u) {
     statusBadge(cur.status), el("br"),
     el("button", { type: "button", "data-act": "approve", title: "Approve (a)", text: "✓" }),
     el("button", { type: "button", "data-act": "reject", title: "Reject (r)", text: "✗" }),
-    el("button", { type: "button", "data-act": "edit", title: "Edit (e)", text: "✎" }));
+    el("button", { type: "button", "data-act": "edit", title: "Edit (e)", text: "✎" }),
+    el("button", { type: "button", "data-act": "draft", title: "Back to draft (d)", text: "↺" }));
+}
+
+// Alignment mode: bead type, score and the source/target segment numbers of a unit.
+function beadCell(u) {
+  const td = el("td", { class: "bead" });
+  if (!u.bead && !u.score) return td;
+  td.append(el("span", { class: "bead-kind" + (u.flagged ? " low" : ""), text: u.bead || "?" }));
+  if (u.score) td.append(el("br"), el("span", { class: "score", title: "alignment confidence", text: Number(u.score).toFixed(2) }));
+  if (u.segment) td.append(el("br"), el("span", { class: "segno", title: "source segment numbers", text: "§" + u.segment }));
+  td.append(el("div", { class: "fixes" },
+    el("button", { type: "button", "data-fix": "merge", "data-side": "tgt", title: "Merge the next unit's English into this one (m)", text: "⇡EN" }),
+    el("button", { type: "button", "data-fix": "merge", "data-side": "src", title: "Merge the next unit's Indonesian into this one (M)", text: "⇡ID" }),
+    el("button", { type: "button", "data-fix": "split", title: "Split at the cursor: in the English editor, or a click in the Indonesian (s)", text: "✂" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "tgt", "data-at": "1", title: "Move the last English sentence to the next unit (])", text: "EN↓" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "tgt", "data-at": "-1", title: "Move the first English sentence to the unit above ([)", text: "EN↑" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "src", "data-at": "1", title: "Move the last Indonesian sentence to the next unit (})", text: "ID↓" }),
+    el("button", { type: "button", "data-fix": "move", "data-side": "src", "data-at": "-1", title: "Move the first Indonesian sentence to the unit above ({)", text: "ID↑" }),
+    el("button", { type: "button", "data-fix": "delete", title: "Delete this unmatched unit (x)", text: "del" }),
+    el("button", { type: "button", "data-fix": "realign", title: "Realign between the approved units around this one (R)", text: "⟳" })));
+  return td;
+}
+
+// Where the reviewer's cursor is: the English editor's caret, or a click/selection in the Indonesian.
+function cursorIn(u) {
+  const ta = editor();
+  if (ta && state.editing === u.key) return { side: "tgt", at: ta.selectionStart };
+  const sel = getSelection();
+  const td = tbody().querySelector(`tr[data-index="${u.index}"] td.src`);
+  if (sel && sel.rangeCount && td && td.contains(sel.anchorNode)) {
+    const range = document.createRange();
+    range.setStart(td, 0);
+    range.setEnd(sel.anchorNode, sel.anchorOffset);
+    return { side: "src", at: range.toString().length };
+  }
+  return null;
+}
+
+// An alignment fix runs on the server, on the file (saved with a backup); unsaved edits are saved first.
+async function fix(op, side = "tgt", at = 0, index = state.selected) {
+  const u = unitAt(index);
+  if (!u || state.saving) return;
+  const body = { op, key: u.key, side, at, version: state.version };
+  if (op === "split") {
+    const c = cursorIn(u);
+    if (!c) { message("Split: put the cursor where the unit should be cut (edit the English, or click in the Indonesian)."); return; }
+    Object.assign(body, c);
+  }
+  if (op === "realign") {
+    const above = state.units.slice(0, u.index).reverse().find((v) => current(v).status === "approved");
+    const below = state.units.slice(u.index + 1).find((v) => current(v).status === "approved");
+    if (!above || !below) { message("Realign: approve a unit above and one below the stretch to realign; they stay as they are."); return; }
+    body.key = above.key;
+    body.last = below.key;
+  }
+  if (state.editing !== null) commitEdit();
+  if (state.edits.size) { await save(); if (state.edits.size) return; }
+  await runFix(body, () => state.undo.push([{ server: true }]));
+}
+
+async function runFix(body, done) {
+  state.saving = true;
+  $("#busy").textContent = "Saving…";
+  $("#busy").hidden = false;
+  try {
+    const res = await api("/api/fix", body);
+    const data = await res.json();
+    if (!res.ok) { message(`Not changed: ${data.error || res.statusText}`); return; }
+    const at = state.selected;
+    accept(data);
+    done();
+    if (state.files.length > 1) loadFiles();
+    select(Math.min(at ?? 0, state.units.length - 1));
+    message(`${{ undo: "Undone", redo: "Redone" }[body.op] || "Fixed"}: ${body.op === "undo" || body.op === "redo" ? "alignment" : body.op}; saved to ${data.file}.`, true);
+  } catch (e) {
+    message(`Not changed: the server did not answer (${e.message}).`);
+  } finally {
+    state.saving = false;
+    $("#busy").hidden = true;
+  }
 }
 
 function issuesCell(u) {
@@ -170,6 +295,7 @@ function issuesCell(u) {
 function renderRow(u) {
   const tr = el("tr", { "data-index": String(u.index), "data-tuid": u.tuid, "data-key": u.key },
     el("td", { class: "n", text: String(u.index + 1) }), sourceCell(u), targetCell(u), statusCell(u), issuesCell(u));
+  if (state.align) tr.insertBefore(beadCell(u), tr.children[1]);
   if (state.edits.has(u.key)) tr.classList.add("edited");
   if (state.conflicts.has(u.key)) tr.classList.add("conflict");
   if (state.selected === u.index) tr.classList.add("selected");
@@ -177,7 +303,7 @@ function renderRow(u) {
 }
 
 // The unit being edited stays in view whatever the filter, so the typing is never hidden.
-function visible() { return state.units.filter((u) => u.key === state.editing || FILTERS[state.filter](u)); }
+function visible() { return state.units.filter((u) => u.key === state.editing || (FILTERS[state.filter](u) && matches(u))); }
 
 function editor() { return tbody().querySelector("textarea.editor"); }
 
@@ -185,6 +311,7 @@ function editor() { return tbody().querySelector("textarea.editor"); }
 function refocus(sel) {
   const ta = editor();
   if (!ta) return;
+  grow(ta);
   ta.focus();
   const at = sel || [ta.value.length, ta.value.length];
   ta.setSelectionRange(at[0], at[1]);
@@ -195,15 +322,46 @@ function editorSelection() {
   return ta && document.activeElement === ta ? [ta.selectionStart, ta.selectionEnd] : null;
 }
 
+// Filter (and search) again, then draw the window of rows around the selection.
 function render() {
-  const sel = editorSelection();
-  const rows = visible();
+  state.view = visible();
+  const rows = state.view;
   if (state.selected === null || !rows.some((u) => u.index === state.selected)) state.selected = rows.length ? rows[0].index : null;
-  tbody().replaceChildren(...rows.map(renderRow));
+  const at = rows.findIndex((u) => u.index === state.selected);
+  if (at < state.first || at >= state.first + WINDOW) state.first = Math.max(0, at - MARGIN);
+  state.first = Math.min(state.first, Math.max(0, rows.length - WINDOW));
+  drawWindow();
   $("#empty").hidden = rows.length > 0;
   renderChrome();
   renderConflicts();
+}
+
+// Rows view[first .. first+WINDOW) in the table, the others as padding of their estimated height.
+function drawWindow() {
+  const sel = editorSelection();
+  const rows = state.view;
+  const shown = rows.slice(state.first, state.first + WINDOW);
+  tbody().replaceChildren(...shown.map(renderRow));
+  const drawn = tbody().children.length;
+  if (drawn) state.rowHeight = Math.max(24, tbody().getBoundingClientRect().height / drawn);
+  $("#pad-top").style.height = `${Math.round(state.first * state.rowHeight)}px`;
+  $("#pad-bottom").style.height = `${Math.round(Math.max(0, rows.length - state.first - drawn) * state.rowHeight)}px`;
   if (state.editing !== null) refocus(sel);
+}
+
+// Scrolling past the drawn rows moves the window to where the page now is.
+function onScroll() {
+  if (state.view.length <= WINDOW || state.scrollPending) return;
+  state.scrollPending = true;
+  requestAnimationFrame(() => {
+    state.scrollPending = false;
+    const top = $("#pad-top").getBoundingClientRect().top;
+    const at = Math.floor(-top / state.rowHeight);
+    if (at < state.first + 5 || at + innerHeight / state.rowHeight > state.first + WINDOW - 5) {
+      const first = Math.min(Math.max(0, at - MARGIN), Math.max(0, state.view.length - WINDOW));
+      if (first !== state.first) { state.first = first; drawWindow(); }
+    }
+  });
 }
 
 function rerenderRow(index) {
@@ -257,11 +415,23 @@ function choose(key, which) {
 
 function renderChrome() {
   $("#file").textContent = state.file;
+  const counts = {};
+  for (const f of Object.keys(FILTERS)) counts[f] = 0;
+  let done = 0;
+  for (const u of state.units) {
+    for (const f in FILTERS) if (FILTERS[f](u)) counts[f]++;
+    if (reviewed(u)) done++;
+  }
   for (const b of document.querySelectorAll("#filters button")) {
     const f = b.dataset.filter;
     b.classList.toggle("active", f === state.filter);
-    b.querySelector(".count").textContent = String(state.units.filter(FILTERS[f]).length);
+    b.querySelector(".count").textContent = String(counts[f]);
   }
+  document.body.classList.toggle("align", state.align);
+  const total = state.units.length;
+  $("#progress").value = done;
+  $("#progress").max = Math.max(1, total);
+  $("#progress-text").textContent = `${done} of ${total} reviewed`;
   const n = state.edits.size;
   $("#dirty").hidden = n === 0;
   $("#dirty").textContent = n ? `● ${n} unsaved edit${n === 1 ? "" : "s"}` : "";
@@ -282,6 +452,11 @@ function message(text, ok = false, action = null) {
 function select(index, scroll = true) {
   const prev = state.selected;
   state.selected = index;
+  const at = state.view.findIndex((u) => u.index === index);
+  if (at >= 0 && (at < state.first || at >= state.first + WINDOW)) {
+    state.first = Math.min(Math.max(0, at - MARGIN), Math.max(0, state.view.length - WINDOW));
+    drawWindow();
+  }
   for (const i of [prev, index]) {
     const tr = i === null ? null : tbody().querySelector(`tr[data-index="${i}"]`);
     if (tr) tr.classList.toggle("selected", i === index);
@@ -290,7 +465,7 @@ function select(index, scroll = true) {
 }
 
 function move(step) {
-  const rows = visible();
+  const rows = state.view;
   if (!rows.length) return;
   const at = rows.findIndex((u) => u.index === state.selected);
   const next = Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + step));
@@ -298,6 +473,45 @@ function move(step) {
 }
 
 function baseOf(u) { return { source: u.source, target: u.target, status: u.status }; }
+
+// One reviewer action (an edit, a status, a bulk approve) is one undo step of many changes.
+function record(changes) {
+  if (!changes.length) return;
+  state.undo.push(changes);
+  if (state.undo.length > 500) state.undo.shift();
+  state.redo = [];
+}
+
+function change(u, target, status) {
+  const before = state.edits.get(u.key);
+  setEdit(u, target, status);
+  const after = state.edits.get(u.key);
+  return { key: u.key, before: before ? { ...before } : null, after: after ? { ...after } : null };
+}
+
+function replay(from, to, side) {
+  const step = from.pop();
+  if (!step) { message(side === "before" ? "Nothing to undo." : "Nothing to redo.", true); return; }
+  if (step[0].server) {
+    // An alignment fix is undone (redone) on the file by the server.
+    runFix({ op: side === "before" ? "undo" : "redo", version: state.version }, () => to.push(step));
+    return;
+  }
+  to.push(step);
+  for (const c of step) {
+    const e = c[side];
+    if (e) state.edits.set(c.key, { ...e }); else state.edits.delete(c.key);
+    const u = state.byKey.get(c.key);
+    if (u) recheck(u, current(u).target);
+  }
+  const last = state.byKey.get(step[step.length - 1].key);
+  message(`${side === "before" ? "Undone" : "Redone"}: ${step.length} unit${step.length === 1 ? "" : "s"}.`, true);
+  render();
+  if (last) select(last.index);
+}
+
+function undo() { replay(state.undo, state.redo, "before"); }
+function redo() { replay(state.redo, state.undo, "after"); }
 
 function setEdit(u, target, status) {
   const old = state.edits.get(u.key);
@@ -323,7 +537,7 @@ function commitEdit() {
   const u = editingUnit();
   state.editing = null;
   if (!u) return;
-  setEdit(u, state.editText, current(u).status);
+  if (state.editText !== current(u).target) record([change(u, state.editText, current(u).status)]);
   recheck(u, state.editText);
   rerenderRow(u.index);
 }
@@ -338,8 +552,37 @@ function setStatus(status, index = state.selected) {
   const u = unitAt(index);
   if (!u) return;
   const cur = current(u);
-  setEdit(u, cur.target, cur.status === status ? u.status : status);
+  const next = cur.status === status && status !== "draft" ? u.status : status;
+  if (next === "approved" && cur.status !== "approved" && hasSeverity(u, "error")) {
+    message(`Unit ${index + 1} approved with QA errors: ${row(u).issues.filter((i) => i.severity === "error").map((i) => i.message).join("; ")}.`);
+  }
+  record([change(u, cur.target, next)]);
   rerenderRow(index);
+}
+
+// Approve every row the filter and search show, after a confirmation naming the count.
+function bulkApprove() {
+  const rows = state.view.filter((u) => current(u).status !== "approved");
+  if (!rows.length) { message("Every unit shown is already approved.", true); return; }
+  const withErrors = rows.filter((u) => hasSeverity(u, "error")).length;
+  const text = `Approve ${rows.length} unit${rows.length === 1 ? "" : "s"}` +
+    (withErrors ? ` (${withErrors} with QA errors)` : "") + "?";
+  if (!confirm(text)) return;
+  record(rows.map((u) => change(u, current(u).target, "approved")));
+  message(`Approved ${rows.length} unit${rows.length === 1 ? "" : "s"}` + (withErrors ? `, ${withErrors} with QA errors` : "") + ". Save to keep.", !withErrors);
+  render();
+}
+
+// The next (step 1) or previous (-1) unit with an issue or an aligner flag, in the filtered rows.
+function nextIssue(step) {
+  const rows = state.view;
+  if (!rows.length) return;
+  const at = rows.findIndex((u) => u.index === state.selected);
+  for (let n = 1; n <= rows.length; n++) {
+    const u = rows[(at + step * n + rows.length * n) % rows.length];
+    if (row(u).issues.length || u.flagged) { select(u.index); return; }
+  }
+  message("No unit with issues here.", true);
 }
 
 async function recheck(u, target) {
@@ -354,7 +597,8 @@ async function recheck(u, target) {
 }
 
 function api(path, body) {
-  return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ...body, file: state.fileIndex }) });
 }
 
 async function save() {
@@ -362,9 +606,11 @@ async function save() {
   if (state.saving) return;
   if (!state.edits.size) { message("Nothing to save.", true); return; }
   state.saving = true;
+  $("#busy").textContent = "Saving…";
+  $("#busy").hidden = false;
   const edits = [...state.edits].map(([key, e]) => ({ key, base: e.base, target: e.target, status: e.status }));
   try {
-    const res = await api("/api/save", { version: state.version, edits });
+    const res = await api("/api/save", { version: state.version, since: state.version, edits });
     const data = await res.json();
     if (res.ok) {
       const conflicts = new Map(data.conflicts.map((c) => [c.key, c]));
@@ -377,6 +623,7 @@ async function save() {
       accept(data);
       const saved = `Saved ${data.saved} unit${data.saved === 1 ? "" : "s"} to ${data.file}` +
         (data.backup ? ` (previous version kept as ${data.backup})` : "") + ".";
+      if (state.files.length > 1) loadFiles();
       if (conflicts.size) {
         message(`${saved} ${conflicts.size} unit${conflicts.size === 1 ? " was" : "s were"} changed on disk by someone else ` +
           "since this page loaded it: choose which version to keep below, then save again.");
@@ -390,6 +637,7 @@ async function save() {
     message(`Not saved: the server did not answer (${e.message}). Your edits are still in the page.`);
   } finally {
     state.saving = false;
+    $("#busy").hidden = true;
     renderChrome();
   }
 }
@@ -397,15 +645,86 @@ async function save() {
 function accept(data) {
   state.file = data.file;
   state.version = data.version;
-  state.units = data.units;
-  state.byKey = new Map(data.units.map((u) => [u.key, u]));
-  state.live.clear();
+  state.align = Boolean(data.align);
+  if (data.changed) {
+    // Only the rows this save changed came back: put them in place of the old ones.
+    for (const u of data.changed) {
+      const old = state.units[u.index];
+      if (old) state.byKey.delete(old.key);
+      state.units[u.index] = u;
+      state.byKey.set(u.key, u);
+      state.live.delete(u.key);
+    }
+  } else {
+    state.units = data.units;
+    state.byKey = new Map(data.units.map((u) => [u.key, u]));
+    state.live.clear();
+  }
+  if (data.missing) message(`Nothing to review in ${data.file}: ${data.missing}.`);
   // Edits whose unit matches them now (someone made the same change) need no saving.
   for (const [key, e] of [...state.edits]) {
     const u = state.byKey.get(key);
     if (u && editable(u) === e.target && u.status === e.status && !state.conflicts.has(key)) state.edits.delete(key);
   }
   render();
+}
+
+// A project (several files): the file list with each file's progress; one save per file.
+async function loadFiles() {
+  try {
+    state.files = await (await fetch("/api/files")).json();
+  } catch (e) { state.files = []; }
+  const nav = $("#files");
+  nav.hidden = state.files.length < 2;
+  nav.replaceChildren(...state.files.map((f) => el("button", {
+    type: "button", "data-file": String(f.index), class: f.index === state.fileIndex ? "active" : "", title: f.path,
+  }, f.file, " ", el("span", { class: "count", text: `${f.reviewed}/${f.total}` }))));
+}
+
+async function loadFile(n) {
+  if (n !== state.fileIndex && (state.edits.size || state.editing !== null)) {
+    message(`Save (Ctrl+S) or undo the unsaved edits of ${state.file} first.`);
+    return;
+  }
+  state.fileIndex = n;
+  Object.assign(state, { units: [], byKey: new Map(), edits: new Map(), live: new Map(), conflicts: new Map(),
+    selected: null, editing: null, undo: [], redo: [], first: 0 });
+  $("#busy").textContent = "Loading…";
+  $("#busy").hidden = false;
+  document.body.dataset.ready = "";
+  try {
+    const res = await fetch(`/api/units?light=1&file=${n}`);
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.error || res.statusText);
+    message("");
+    accept(data);
+    if (data.pending) checkLater(data.version);
+    else $("#busy").hidden = true;
+  } catch (e) {
+    $("#busy").hidden = true;
+    message(`Could not load the file: ${e.message}`);
+  } finally {
+    document.body.dataset.ready = "1";
+    for (const b of document.querySelectorAll("#files button")) b.classList.toggle("active", Number(b.dataset.file) === n);
+  }
+}
+
+// A big file is shown before its QA is done: follow the server's checking, then take the rows
+// with their issues (edits in the page are kept: they are by unit key).
+async function checkLater(version) {
+  try {
+    for (;;) {
+      const p = await (await fetch(`/api/status?file=${state.fileIndex}`)).json();
+      if (p.version !== version) break;
+      if (p.ready) break;
+      $("#busy").textContent = `Checking ${p.checked.toLocaleString("en")} of ${p.total.toLocaleString("en")} units…`;
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    const file = state.fileIndex;
+    const res = await fetch(`/api/units?file=${file}`);
+    if (res.ok && !state.saving && file === state.fileIndex) accept(await res.json());
+  } catch (e) { /* the rows stay without their issues until the next load */ }
+  if (!state.saving) $("#busy").hidden = true;
 }
 
 // --- input ---------------------------------------------------------------
@@ -418,22 +737,42 @@ function onKey(ev) {
     else if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); commitEdit(); }
     return;
   }
+  if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement) {
+    if (ev.target.id === "search" && (ev.key === "Enter" || ev.key === "Escape")) { ev.preventDefault(); ev.target.blur(); }
+    return;
+  }
+  const mod = ev.ctrlKey || ev.metaKey;
+  if (mod && ev.key.toLowerCase() === "z") { ev.preventDefault(); if (ev.shiftKey) redo(); else undo(); return; }
+  if (mod && ev.key.toLowerCase() === "y") { ev.preventDefault(); redo(); return; }
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement) return;
   const keys = {
     j: () => move(1), k: () => move(-1), ArrowDown: () => move(1), ArrowUp: () => move(-1),
     e: () => startEdit(), Enter: () => startEdit(), t: () => takeFuzzy(),
     a: () => { setStatus("approved"); move(1); }, r: () => { setStatus("rejected"); move(1); },
+    d: () => setStatus("draft"), u: () => undo(), U: () => redo(),
+    n: () => nextIssue(1), N: () => nextIssue(-1),
+    "/": () => $("#search").focus(),
+    ...(state.align ? {
+      m: () => fix("merge", "tgt"), M: () => fix("merge", "src"), s: () => fix("split"),
+      "]": () => fix("move", "tgt", 1), "[": () => fix("move", "tgt", -1),
+      "}": () => fix("move", "src", 1), "{": () => fix("move", "src", -1),
+      x: () => fix("delete"), R: () => fix("realign"),
+    } : {}),
     Escape: () => message(""),
   };
   if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
 }
 
+function grow(ta) { ta.style.height = "auto"; ta.style.height = `${ta.scrollHeight + 2}px`; }
+
 function onInput(ev) {
-  if (ev.target.matches("textarea.editor")) state.editText = ev.target.value;
+  if (ev.target.matches("textarea.editor")) { state.editText = ev.target.value; grow(ev.target); }
+  if (ev.target.id === "search") { state.search = ev.target.value; state.first = 0; render(); }
 }
 
 function onClick(ev) {
+  const file = ev.target.closest("#files button");
+  if (file) { loadFile(Number(file.dataset.file)); return; }
   const filter = ev.target.closest("#filters button");
   // The editor stays open and keeps its text: the unit being edited is shown under every filter.
   if (filter) { state.filter = filter.dataset.filter; render(); return; }
@@ -442,6 +781,13 @@ function onClick(ev) {
   const tr = ev.target.closest("tbody tr");
   if (!tr) return;
   const index = Number(tr.dataset.index);
+  const fixer = ev.target.closest("button[data-fix]");
+  if (fixer) {
+    // The split needs the cursor as it was: do not close the editor or move the selection first.
+    if (state.selected !== index) select(index, false);
+    fix(fixer.dataset.fix, fixer.dataset.side || "tgt", Number(fixer.dataset.at || 0), index);
+    return;
+  }
   const act = ev.target.closest("button[data-act]");
   // A click anywhere but the editor keeps the edit first (a button re-renders the row).
   if (state.editing !== null && !ev.target.closest("textarea.editor")) commitEdit();
@@ -449,7 +795,7 @@ function onClick(ev) {
   if (act) {
     if (act.dataset.act === "edit") startEdit(index);
     else if (act.dataset.act === "take") takeFuzzy(index, Number(act.dataset.fuzzy));
-    else setStatus(act.dataset.act === "approve" ? "approved" : "rejected", index);
+    else setStatus({ approve: "approved", reject: "rejected", draft: "draft" }[act.dataset.act], index);
   }
 }
 
@@ -467,13 +813,11 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.addEventListener("click", onClick);
   document.addEventListener("input", onInput);
   document.addEventListener("dblclick", onDblClick);
+  // A fix button must not take the text cursor away: the split reads it.
+  document.addEventListener("mousedown", (ev) => { if (ev.target.closest("button[data-fix]")) ev.preventDefault(); });
   $("#save").addEventListener("click", save);
-  try {
-    const res = await fetch("/api/units");
-    const data = await res.json();
-    if (!res.ok) throw new Error(data.error || res.statusText);
-    accept(data);
-  } catch (e) {
-    message(`Could not load the file: ${e.message}`);
-  }
+  $("#bulk").addEventListener("click", bulkApprove);
+  window.addEventListener("scroll", onScroll, { passive: true });
+  await loadFiles();
+  await loadFile(0);
 });

@@ -190,7 +190,6 @@ class TranslationMemory:
         self.tgtlang = tgtlang
         self._lock = threading.RLock()
         self._df: dict[str, int] | None = None
-        self._trigram_df: dict[str, int] | None = None
         self._words: dict[int, list[str] | None] = {}  # row id -> its words (None: not offered)
         try:
             if str(path) != ":memory:":
@@ -314,8 +313,7 @@ class TranslationMemory:
                 raise
             if counts.added + counts.updated > changed_before:
                 self._words.clear()  # a status may have changed: offered rows are re-read
-                self._df = None  # reloaded (with the trigram estimates) by the next fuzzy lookup
-                self._trigram_df = None
+                self._df = None  # reloaded by the next fuzzy lookup
 
     # --- lookups ---------------------------------------------------------------------
 
@@ -364,27 +362,13 @@ class TranslationMemory:
             self._df = dict(self._db.execute("SELECT word, df FROM vocab"))
         return self._df
 
-    def _trigram(self, word: str) -> tuple[str, int]:
-        """The trigram of ``word`` fewest rows hold (by an upper-bound estimate from the word counts).
-
-        A row holding ``word`` holds each of its trigrams, so looking up one
-        trigram -- a single token of the index, no phrase matching -- finds
-        every such row (and a few more, which the scores sort out).
-        """
-        if self._trigram_df is None:
-            estimate: dict[str, int] = {}
-            for w, n in self._doc_frequencies().items():
-                for tri in {w[i:i + 3] for i in range(len(w) - 2)}:
-                    estimate[tri] = estimate.get(tri, 0) + n
-            self._trigram_df = estimate
-        counts = self._trigram_df
-        return min(((g, counts.get(g, 0)) for g in {word[i:i + 3] for i in range(len(word) - 2)}),
-                   key=lambda x: (x[1], x[0]))
-
     def _rows_with(self, word: str, shortest: int, longest: int, seen: set[int]) -> list[tuple[int, list[str]]]:
         """(id, words) of the rows not in ``seen`` whose source holds ``word``, of a possible length."""
-        gram = self._trigram(word)[0].replace('"', '""')
-        ids = [r[0] for r in self._db.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH ?", (f'"{gram}"',))]
+        # Every trigram of the word, ANDed: single index tokens (no phrase positions to check),
+        # and together nearly as selective as the word itself.
+        grams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
+        match = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        ids = [r[0] for r in self._db.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH ?", (match,))]
         return self._with_words([i for i in ids if i not in seen], shortest, longest)
 
     def _with_words(self, ids: list[int], shortest: int, longest: int) -> list[tuple[int, list[str]]]:
@@ -442,7 +426,7 @@ class TranslationMemory:
             covered = sum(c for w, c in counts.items() if len(w) >= _MIN_FTS_WORD and not df.get(w))
             order = sorted(
                 (w for w in counts if len(w) >= _MIN_FTS_WORD and df.get(w)),
-                key=lambda w: (self._trigram(w)[1], df[w], w),
+                key=lambda w: (df[w], w),
             )
             seen: set[int] = set()
             top: list[tuple[float, int]] = []  # (score, id), best first; ties with the last place kept

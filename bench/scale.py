@@ -71,6 +71,7 @@ def main() -> None:
     from aligner.batch.state import lock_output
     from aligner.formats.tmx import read_tmx
     from aligner.translate.backends.ct2 import available_cores, ensure_ct2_model
+    from aligner.translate.model import resolve_model
     from tests.tiny_model import build_tiny_model
 
     work = Path(tempfile.mkdtemp(prefix="aligner-scale-"))
@@ -78,7 +79,7 @@ def main() -> None:
     files = synthetic_articles(work / "in", args.articles)
     cores = available_cores()
     # Random weights loop: re-decoding their loops would measure the torch decoder, not the engines.
-    base = TranslatorSpec(str(model), None, backend="ct2", ct2_model=str(ensure_ct2_model(str(model))),
+    base = TranslatorSpec(str(model), None, backend="ct2", ct2_model=str(ensure_ct2_model(resolve_model(str(model)))),
                           redecode_degenerate=False)
     print(f"{len(files)} articles, tiny model, ct2 beam {base.beam}, {cores} cores", file=sys.stderr)
 

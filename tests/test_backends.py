@@ -173,5 +173,7 @@ def test_cli_model_failure_is_one_line_unless_debug(tmp_path: Path, tiny_model_d
     assert len(errors) == 1 and "b.txt" in errors[0] and "CUDA error" in errors[0], result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in (tmp_path / "o1").glob("*.tmx")) == ["a.tmx", "c.tmx"]
-    debug = runner.invoke(app, [*args, "--out", "o2", "--debug"])
+    # `--debug` anywhere on the command line is turned into ALIGNER_DEBUG=1 by aligner.cli.main
+    # (tests/test_cli_errors.py); the Typer app reads the variable.
+    debug = runner.invoke(app, [*args, "--out", "o2"], env={"ALIGNER_DEBUG": "1"})
     assert debug.exit_code == 1 and "Traceback" in debug.stderr and "RuntimeError: CUDA error" in debug.stderr

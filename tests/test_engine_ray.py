@@ -115,11 +115,12 @@ def batch(tmp_path_factory) -> list[Path]:
 @pytest.fixture(scope="module")
 def spec(tiny_model_dir: Path, termbase) -> TranslatorSpec:
     from aligner.translate.backends.ct2 import ensure_ct2_model
+    from aligner.translate.model import resolve_model
 
     # Random weights loop to the length limit: a short limit and no re-decoding of loops keep
     # the test fast (the two-node test runs with the defaults).
     return TranslatorSpec(str(tiny_model_dir), termbase, beam=1, batch_size=4, backend="ct2", max_new_tokens=16,
-                          ct2_model=str(ensure_ct2_model(str(tiny_model_dir))), threads=1, redecode_degenerate=False)
+                          ct2_model=str(ensure_ct2_model(resolve_model(str(tiny_model_dir)))), threads=1, redecode_degenerate=False)
 
 
 def fresh_cache(spec: TranslatorSpec) -> TranslatorSpec:

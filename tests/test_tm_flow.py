@@ -9,6 +9,7 @@ from aligner.batch.pipeline import translate_file
 from aligner.formats.tmx import read_tmx, write_tmx
 from aligner.review.session import ReviewSession
 from aligner.tm.store import Entry, TranslationMemory
+from aligner.translate.signature import RunSignature
 from aligner.types import Draft, Term, Unit
 
 ARTICLE = (
@@ -31,6 +32,14 @@ class FakeTranslator:
     def translate(self, texts, progress=None):
         self.asked += list(texts)
         return [Draft(t, "MT " + t) for t in texts]
+
+    @property
+    def signature(self) -> RunSignature:
+        return RunSignature(
+            aligner="test", model=self.model_name, model_files="", backend="fake", device="cpu", precision="",
+            decoder="beam", beam=1, max_new_tokens=None, max_input_tokens=512, early_stopping=True,
+            redecode_degenerate=False, redecode_ngram=0, glossary="", glossary_version="", batch_size=1,
+        )
 
 
 def run(tmp_path: Path, tm, translator=None, name: str = "berita") -> tuple[list[Unit], FakeTranslator, object]:
@@ -95,12 +104,16 @@ def test_review_save_feeds_memory_and_rerun_uses_it(tmp_path: Path):
     tmx = tmp_path / "out" / "berita.tmx"
     session = ReviewSession(tmx, user="ana")
     session.tm_db = db
+    def base(unit: Unit) -> dict[str, str]:
+        return {"source": unit.source, "target": unit.target, "status": unit.prop("x-status") or "draft"}
+
+    key = {row["tuid"]: row["key"] for row in session.state()["units"]}
     edits = [
-        {"index": 0, "tuid": units[0].tuid, "target": "The Defence Minister met the President on Monday.",
-         "status": "approved"},
-        {"index": 1, "tuid": units[1].tuid, "status": "rejected"},
+        {"key": key[units[0].tuid], "base": base(units[0]),
+         "target": "The Defence Minister met the President on Monday.", "status": "approved"},
+        {"key": key[units[1].tuid], "base": base(units[1]), "target": units[1].target, "status": "rejected"},
     ]
-    session.save(session.version, edits)
+    assert session.save(edits)["saved"] == 2
 
     tm = TranslationMemory(db)
     found = tm.exact(S0, "", S1)

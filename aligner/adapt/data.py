@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aligner.formats.units import PROP_DOC, PROP_STATUS
+
 #: Suffixes read as a translation memory database (aligner.tm) rather than TMX.
 TM_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 #: Validation is capped: checking it every 100 updates must stay cheap next to training.
@@ -92,10 +94,10 @@ def _read_tmx(path: Path) -> tuple[list[Pair], Origin]:
         if not unit.source.strip() or not unit.target.strip():
             continue
         bilingual += 1
-        status = unit.prop("x-status", "none") or "none"
+        status = unit.prop(PROP_STATUS, "none") or "none"
         origin.statuses[status] = origin.statuses.get(status, 0) + 1
         if status == "approved":
-            pairs.append(Pair(unit.source.strip(), unit.target.strip(), unit.prop("x-doc") or path.stem))
+            pairs.append(Pair(unit.source.strip(), unit.target.strip(), unit.prop(PROP_DOC) or path.stem))
     if not bilingual:
         raise AdaptDataError(f"{path}: no id->en units (no <tu> with both an Indonesian and an English text)")
     origin.approved = len(pairs)

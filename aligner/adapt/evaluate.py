@@ -12,6 +12,7 @@ from typing import Any
 
 from aligner.adapt.data import Pair
 
+
 def _max_length(model: Any, src_len: int) -> int:
     """Output tokens allowed for a batch (as translate does: room for English running longer,
     with a floor), within the model's own generation limit."""

@@ -16,9 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from aligner.adapt.card import read_report, write_report
-from aligner.adapt.data import AdaptDataError, ApprovedData, Pair, Split, describe_counts, fingerprint, read_approved, read_parallel, split_by_document
+from aligner.adapt.data import (
+    AdaptDataError,
+    ApprovedData,
+    Pair,
+    Split,
+    describe_counts,
+    fingerprint,
+    read_approved,
+    read_parallel,
+    split_by_document,
+)
 from aligner.adapt.evaluate import score_set
-from aligner.adapt.train import AdaptSettings, TrainState, clear_resume_state, resume_state_path, train
+from aligner.adapt.train import (
+    AdaptSettings,
+    TrainState,
+    clear_resume_state,
+    resume_state_path,
+    train,
+)
 
 
 @dataclass

@@ -18,6 +18,16 @@ from collections.abc import Sequence
 from aligner.align.anchors import anchors
 from aligner.align.cost import GALE_CHURCH, Params, Scorer
 from aligner.align.search import search
+from aligner.formats.units import (
+    PROP_ALIGN_SCORE,
+    PROP_BEAD,
+    PROP_DOC,
+    PROP_KIND,
+    PROP_MODEL,
+    PROP_SEGMENT,
+    PROP_STATUS,
+    PROP_TERMS,
+)
 from aligner.text import occurs
 from aligner.types import Bead, Segment, Unit
 
@@ -106,18 +116,18 @@ def bead_units(
             continue
         first = src[bead.src[0]] if bead.src else tgt[bead.tgt[0]]
         props = [
-            ("x-doc", doc),
-            ("x-segment", " ".join(str(src[i].index) for i in bead.src)),
-            ("x-kind", first.kind),
-            ("x-status", "draft"),
-            ("x-bead", bead.kind),
-            ("x-align-score", f"{bead.score:.4f}"),
+            (PROP_DOC, doc),
+            (PROP_SEGMENT, " ".join(str(src[i].index) for i in bead.src)),
+            (PROP_KIND, first.kind),
+            (PROP_STATUS, "draft"),
+            (PROP_BEAD, bead.kind),
+            (PROP_ALIGN_SCORE, f"{bead.score:.4f}"),
         ]
         ids = sorted({t for i in bead.src for t in (terms[i] if terms else ())})
         if ids:
-            props.append(("x-terms", " ".join(ids)))
+            props.append((PROP_TERMS, " ".join(ids)))
         if model:
-            props.append(("x-model", model))
+            props.append((PROP_MODEL, model))
         notes = []
         if not bead.tgt:
             notes.append("review: no English counterpart found (1-0 bead)")

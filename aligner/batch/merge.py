@@ -25,9 +25,16 @@ from pathlib import Path
 
 from lxml import etree
 
-from aligner.formats.files import DEFAULT_BACKUPS, InputError, atomic_write, backup_numbered, real_path
+from aligner.formats.files import (
+    DEFAULT_BACKUPS,
+    InputError,
+    atomic_write,
+    backup_numbered,
+    real_path,
+)
 from aligner.formats.tmx import TmxError, tmx_bytes
 from aligner.formats.tmxdoc import TmxDocument
+from aligner.formats.units import PROP_STATUS
 from aligner.types import Unit
 
 COUNTS = ("kept", "redrafted", "new", "orphaned", "discarded")
@@ -36,7 +43,7 @@ COUNTS = ("kept", "redrafted", "new", "orphaned", "discarded")
 def touched(unit: Unit) -> bool:
     """True when a person (or another tool) worked on ``unit``: a status other than draft,
     or a ``changeid``/``changedate``."""
-    return unit.prop("x-status") not in ("", "draft") or bool(unit.changeid or unit.changedate)
+    return unit.prop(PROP_STATUS) not in ("", "draft") or bool(unit.changeid or unit.changedate)
 
 
 def orphans_path(out: Path) -> Path:

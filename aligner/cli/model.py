@@ -51,7 +51,14 @@ class _AdaptProgress:
 
     def __enter__(self) -> "_AdaptProgress":
         if self.tty:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress(
                 TextColumn("adapting"), BarColumn(), MofNCompleteColumn(), TextColumn("updates  loss {task.fields[loss]}"),

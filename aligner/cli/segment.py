@@ -27,7 +27,12 @@ def segment_command(
     """Split articles into segments (sentence, heading, meta, reference, boilerplate)."""
     import json
 
-    from aligner.formats.files import InputError, collect_inputs, no_inputs_message, read_article
+    from aligner.formats.files import (
+        InputError,
+        collect_inputs,
+        no_inputs_message,
+        read_article,
+    )
     from aligner.segment import Rules, RulesError, segment
 
     try:

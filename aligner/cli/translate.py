@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from aligner.cli.common import DEFAULT_GLOSSARY, app, debugging, fail, load_glossary, open_cache, warn
+from aligner.cli.common import (
+    DEFAULT_GLOSSARY,
+    app,
+    debugging,
+    fail,
+    load_glossary,
+    open_cache,
+    warn,
+)
 
 if TYPE_CHECKING:
     from aligner.translate.model import ModelSource
@@ -48,11 +56,10 @@ def translate(
     from aligner.batch.pipeline import run_batch
     from aligner.batch.progress import Progress
     from aligner.batch.state import OutputBusy, lock_output
+    from aligner.cli.xliff import check_formats, parse_langs, write_xliff_outputs
     from aligner.formats.files import collect_inputs, no_inputs_message
     from aligner.translate.model import ModelUnavailable, resolve_model
     from aligner.translate.translator import Translator
-
-    from aligner.cli.xliff import check_formats, parse_langs, write_xliff_outputs
 
     outputs, codes = check_formats(formats), parse_langs(langs)
     termbase = load_glossary(glossary)
@@ -147,7 +154,7 @@ def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep
     from aligner.batch.engines import TranslatorSpec
     from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
     from aligner.batch.state import OutputBusy, lock_output
-    from aligner.translate.model import ModelUnavailable
+    from aligner.translate.model import ModelUnavailable, resolve_model
 
     try:
         import ray.data  # noqa: F401
@@ -156,7 +163,7 @@ def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep
     try:
         with lock_output(out):
             if settings["backend"] == "auto" and settings["ct2_model"] is None:
-                settings["ct2_model"] = fast_model(settings["model"])
+                settings["ct2_model"] = fast_model(resolve_model(settings["model"]))
             ct2 = settings.pop("ct2_model")
             spec = TranslatorSpec(**settings, ct2_model=str(ct2) if ct2 else None, threads=options.threads_per_worker)
             with ClusterProgress() as progress:

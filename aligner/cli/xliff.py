@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from aligner.cli.common import app, fail, load_glossary, warn
+from aligner.formats.units import PROP_KIND
 
 xliff_app = typer.Typer(help="XLIFF 1.2 for CAT tools: export TMX files, import a translator's edits.", no_args_is_help=True)
 app.add_typer(xliff_app, name="xliff")
@@ -56,7 +57,7 @@ def tmx_to_xliff(tmx: Path, xlf: Path, termbase=None, langs: tuple[str, str] | N
     for n, (unit, found) in enumerate(zip(units, check_units(units, termbase)), 1):
         key = unit_key(unit, n)
         issues[key] = [f"QA {i.severity}: {i.check}: {i.message}" for i in found]
-        if termbase is not None and unit.prop("x-kind") != "boilerplate":
+        if termbase is not None and unit.prop(PROP_KIND) != "boilerplate":
             hits = {(h.matched, h.term.target) for h in termbase.match(unit.source)}
             alternatives[key] = [AltTrans(s, t, "glossary") for s, t in sorted(hits)]
     write_xliff(units, xlf, srclang=langs[0], tgtlang=langs[1], issues=issues, alternatives=alternatives,
@@ -101,7 +102,12 @@ def xliff_import(
     The TMX is edited in place (only the changed units change), re-read just before
     writing, and the previous version kept as a numbered backup ``FILE.tmx.~N~``.
     """
-    from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
+    from aligner.formats.files import (
+        DEFAULT_BACKUPS,
+        atomic_write,
+        backup_numbered,
+        real_path,
+    )
     from aligner.formats.tmx import TmxError, tmx_date
     from aligner.formats.tmxdoc import TmxDocument
     from aligner.formats.xliff import XliffError, apply_to_document, read_xliff

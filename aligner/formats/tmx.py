@@ -28,6 +28,7 @@ from pathlib import Path
 from lxml import etree
 
 from aligner.formats.files import atomic_write
+from aligner.formats.units import PROP_BEAD, PROP_KIND
 from aligner.formats.xml import XML_LANG, element_lang, norm_lang, parse_xml
 from aligner.types import Unit
 from aligner.version import __version__
@@ -75,9 +76,9 @@ def unit_segtype(unit: Unit) -> str:
     A reference line is written whole (``paragraph``), and so is an alignment
     bead that joins several sentences on either side (``2-1``, ``1-2``...).
     """
-    if unit.prop("x-kind") == "reference":
+    if unit.prop(PROP_KIND) == "reference":
         return "paragraph"
-    bead = unit.prop("x-bead")
+    bead = unit.prop(PROP_BEAD)
     if bead and any(part.strip() not in ("0", "1") for part in bead.split("-")):
         return "paragraph"
     return ""

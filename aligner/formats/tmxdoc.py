@@ -25,10 +25,11 @@ from pathlib import Path
 from lxml import etree
 
 from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, xml_safe
+from aligner.formats.units import PROP_STATUS
 from aligner.formats.xml import safe_parser
 from aligner.types import Unit
 
-STATUS_PROP = "x-status"
+STATUS_PROP = PROP_STATUS
 # How an inline code shows in editable text: a protected token numbered in document order.
 TOKEN = re.compile("\u27e6([0-9]+)\u27e7")
 TOKEN_CHARS = ("\u27e6", "\u27e7")

@@ -26,6 +26,7 @@ from lxml import etree
 from aligner.formats.files import atomic_write
 from aligner.formats.tmx import tmx_date, xml_safe
 from aligner.formats.tmxdoc import InlineCodes, TmxDocument
+from aligner.formats.units import PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.formats.xml import XML_LANG, XML_NS, parse_xml
 from aligner.types import Unit
 from aligner.version import __version__
@@ -73,7 +74,7 @@ def unit_key(unit: Unit, n: int) -> str:
 
 
 def _status(unit: Unit) -> str:
-    return unit.prop("x-status", "draft") or "draft"
+    return unit.prop(PROP_STATUS, "draft") or "draft"
 
 
 def xliff_bytes(
@@ -95,7 +96,7 @@ def xliff_bytes(
     root = etree.Element(f"{_X}xliff", version="1.2", nsmap={None: XLIFF_NS})
     files: dict[str, etree._Element] = {}
     for n, unit in enumerate(units, 1):
-        doc = unit.prop("x-doc") or original or "document"
+        doc = unit.prop(PROP_DOC) or original or "document"
         body = files.get(doc)
         if body is None:
             file_el = etree.SubElement(
@@ -108,7 +109,7 @@ def xliff_bytes(
                                                    "tool-version": __version__})
             body = files[doc] = etree.SubElement(file_el, f"{_X}body")
         key = unit_key(unit, n)
-        boilerplate = unit.prop("x-kind") == "boilerplate"
+        boilerplate = unit.prop(PROP_KIND) == "boilerplate"
         status = _status(unit)
         attrs = {"id": clean(key), XML_SPACE: "preserve"}
         if boilerplate:
@@ -116,7 +117,7 @@ def xliff_bytes(
         elif status == "approved":
             attrs["approved"] = "yes"
         tu = etree.SubElement(body, f"{_X}trans-unit", attrs)
-        if unit.prop("x-kind"):
+        if unit.prop(PROP_KIND):
             tu.set("extradata", clean(f"kind={unit.prop('x-kind')}"))
         etree.SubElement(tu, f"{_X}source", {XML_LANG: srclang}).text = clean(unit.source)
         if unit.target:
@@ -270,9 +271,9 @@ def merge_xliff(
             # A CAT tool that does not keep our state must not un-approve a reviewer's work.
             report.unchanged.append(edit.id)
             continue
-        props = tuple((k, new_status if k == "x-status" else v) for k, v in unit.props)
-        if not any(k == "x-status" for k, _ in unit.props):
-            props += (("x-status", new_status),)
+        props = tuple((k, new_status if k == PROP_STATUS else v) for k, v in unit.props)
+        if not any(k == PROP_STATUS for k, _ in unit.props):
+            props += ((PROP_STATUS, new_status),)
         changes: dict[str, object] = {"props": props, "notes": unit.notes + new_notes}
         if text_changed or new_status != _status(unit):
             changes.update(changedate=when, changeid=user or unit.changeid)

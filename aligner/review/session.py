@@ -29,12 +29,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aligner.formats.files import DEFAULT_BACKUPS, atomic_write, backup_numbered, real_path
 from lxml import etree
 
-from aligner.formats.tmx import XML_LANG, tmx_date, xml_safe
 from aligner.align.sentences import LOW_CONFIDENCE
-from aligner.formats.units import PROP_ALIGN_SCORE, PROP_BEAD, PROP_DOC, PROP_KIND, PROP_STATUS
+from aligner.formats.files import (
+    DEFAULT_BACKUPS,
+    atomic_write,
+    backup_numbered,
+    real_path,
+)
+from aligner.formats.tmx import XML_LANG, tmx_date, xml_safe
 from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
@@ -48,10 +52,26 @@ from aligner.formats.tmxdoc import (
     tu_status,
     tuv_lang,
 )
+from aligner.formats.units import (
+    PROP_ALIGN_SCORE,
+    PROP_BEAD,
+    PROP_DOC,
+    PROP_KIND,
+    PROP_SEGMENT,
+    PROP_STATUS,
+)
 from aligner.glossary.termbase import Termbase
-from aligner.review.alignment import AlignmentError, Pair, check, merge, move, realign, split_at
-from aligner.segment.segmenter import segment
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
+from aligner.review.alignment import (
+    AlignmentError,
+    Pair,
+    check,
+    merge,
+    move,
+    realign,
+    split_at,
+)
+from aligner.segment.segmenter import segment
 from aligner.tm.review import tm_view
 from aligner.types import Unit
 
@@ -237,7 +257,7 @@ class ReviewSession:
             "notes": list(unit.notes),
             "bead": unit.prop(PROP_BEAD),
             "score": unit.prop(PROP_ALIGN_SCORE),
-            "segment": unit.prop("x-segment"),
+            "segment": unit.prop(PROP_SEGMENT),
             "flagged": aligner_flagged(unit),
             # Inline codes are shown as protected tokens; an English with codes is edited with
             # their tokens (target_tokens), which the save puts back as the codes they stand for.

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from aligner.formats.tmx import write_tmx
+from aligner.formats.units import PROP_DOC, PROP_KIND, PROP_STATUS
 from aligner.tm.store import STATUSES, Entry, ImportCounts, TranslationMemory
 from aligner.types import Unit
 
@@ -43,7 +44,7 @@ def _prop(unit: Unit, names: Sequence[str]) -> str | None:
 
 
 def _translatable(unit: Unit) -> bool:
-    return unit.prop("x-kind") != "boilerplate"
+    return unit.prop(PROP_KIND) != "boilerplate"
 
 
 def unit_entries(
@@ -65,8 +66,8 @@ def unit_entries(
     by_doc: dict[str, list[int]] = {}
     if not explicit:
         for i, unit in enumerate(units):
-            if unit.prop("x-doc") and _translatable(unit):
-                by_doc.setdefault(unit.prop("x-doc"), []).append(i)
+            if unit.prop(PROP_DOC) and _translatable(unit):
+                by_doc.setdefault(unit.prop(PROP_DOC), []).append(i)
     neighbours: dict[int, tuple[str, str]] = {}
     for members in by_doc.values():
         for n, i in enumerate(members):
@@ -77,7 +78,7 @@ def unit_entries(
     for i, unit in enumerate(units):
         if not _translatable(unit):
             continue
-        unit_status = unit.prop("x-status") or status
+        unit_status = unit.prop(PROP_STATUS) or status
         if unit_status not in STATUSES or unit_status not in only:
             continue
         if explicit:
@@ -89,7 +90,7 @@ def unit_entries(
             target=unit.target,
             status=unit_status,
             origin_file=unit.prop("x-origin-file") or Path(origin_file).name,
-            origin_doc=unit.prop("x-doc") or unit.prop("x-origin-doc") or stem,
+            origin_doc=unit.prop(PROP_DOC) or unit.prop("x-origin-doc") or stem,
             origin_tuid=unit.prop("x-origin-tuid") or unit.tuid,
             author=unit.changeid,
             date=unit.changedate,
@@ -115,7 +116,7 @@ def import_tmx(tm: TranslationMemory, path: Path, status: str = "approved") -> t
 
 def entry_unit(entry: Entry, tuid: str) -> Unit:
     """One exported ``<tu>``: status, origin and context as ``x-*`` props, author and date as attributes."""
-    props = [("x-status", entry.status)]
+    props = [(PROP_STATUS, entry.status)]
     for key, value in (
         ("x-origin-file", entry.origin_file),
         ("x-origin-doc", entry.origin_doc),

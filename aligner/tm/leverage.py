@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aligner.formats.units import tm_filled, with_fuzzy
+from aligner.formats.units import PROP_SEGMENT, tm_filled, with_fuzzy
 from aligner.glossary.termbase import Termbase, check_draft
 from aligner.quality.qa import ERROR, check_unit
 from aligner.tm.store import DEFAULT_FUZZY_MIN, Match, TranslationMemory
@@ -82,7 +82,7 @@ def leveraged_units(
     out = []
     for unit in units:
         try:
-            lev = by_index.get(int(unit.prop("x-segment", "-1")))
+            lev = by_index.get(int(unit.prop(PROP_SEGMENT, "-1")))
         except ValueError:
             lev = None
         if lev is None:

@@ -24,7 +24,13 @@ def review_hook(tm_path: str | Path, tmx_path: str | Path, units: Sequence[Unit]
 def tm_view(unit: Unit) -> dict:
     """What the review page shows of a unit's origin: TM exact / TM fuzzy / MT, and the fuzzy matches
     with their source's word-level differences from this source."""
-    from aligner.formats.units import FUZZY, FUZZY_SOURCE, FUZZY_TARGET, ORIGIN, TM_SCORE
+    from aligner.formats.units import (
+        FUZZY,
+        FUZZY_SOURCE,
+        FUZZY_TARGET,
+        ORIGIN,
+        TM_SCORE,
+    )
     from aligner.tm.fuzzy import word_diff
 
     origin = unit.prop(ORIGIN)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sys
 import os
 import sqlite3
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,7 +33,15 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from aligner.tm.fuzzy import EXACT, Prepared, context_score, normalise, prepare, score, tokens
+from aligner.tm.fuzzy import (
+    EXACT,
+    Prepared,
+    context_score,
+    normalise,
+    prepare,
+    score,
+    tokens,
+)
 
 DB_NAME = "tm.sqlite3"
 ENV_DIR = "ALIGNER_DATA_DIR"

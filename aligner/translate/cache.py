@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-
 DB_NAME = "translations.sqlite3"
 ENV_DIR = "ALIGNER_CACHE_DIR"
 _SCHEMA = 1

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from aligner.formats.units import PROP_MODEL
 from aligner.types import Term
 
 # Fields that cannot change a draft's text: left out of the cache key, so a
@@ -88,7 +89,7 @@ class RunSignature:
 
     def header_props(self) -> tuple[tuple[str, str], ...]:
         """TMX header props: the model's name and the whole signature."""
-        return (("x-model", self.model), ("x-signature", str(self)))
+        return ((PROP_MODEL, self.model), ("x-signature", str(self)))
 
 
 def _short(value: Any) -> str:

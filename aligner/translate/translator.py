@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from aligner.glossary.termbase import Termbase, check_draft
-from aligner.translate.backends.base import EARLY_STOPPING, Backend, BackendError, TranslationResult
+from aligner.translate.backends.base import (
+    EARLY_STOPPING,
+    Backend,
+    BackendError,
+    TranslationResult,
+)
 from aligner.translate.degenerate import degeneracy
 from aligner.translate.model import (
     LoadedModel,

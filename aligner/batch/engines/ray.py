@@ -29,13 +29,13 @@ import os
 import pickle
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aligner.batch.engines import TranslatorSpec
+from aligner.translate.signature import RunSignature
 from aligner.types import Draft, FileReport, Segment
 
 # Retries of the settings probe, a plain task.  The actor pool needs no such
@@ -136,53 +136,26 @@ class DraftWorker:
         return {"article": list(batch["article"]), "drafts": drafts, "decoded": decoded}
 
 
-def probe_settings(spec: TranslatorSpec, keep_boilerplate: bool) -> dict[str, Any]:
-    """The done-marker settings of a Translator built where the actors run (their device, their model files)."""
-    from aligner.batch.pipeline import batch_settings
-
-    return batch_settings(spec.build(), keep_boilerplate)
+def probe_signature(spec: TranslatorSpec, keep_boilerplate: bool) -> RunSignature:
+    """The run signature of a Translator built where the actors run (their device, their model files)."""
+    return spec.build().signature.with_batch(keep_boilerplate)
 
 
 # --- stage 3: units, TMX, marker (on the driver) ------------------------------------
 
 
-def write_article(
-    path: Path, out_dir: Path, segments: Sequence[Segment], drafts: dict[str, Draft], model_name: str,
-    keep_boilerplate: bool, seconds: float = 0.0,
-) -> FileReport:
-    """Write ``out_dir/<stem>.tmx`` atomically from the drafts of an article's sources.
+class Drafted:
+    """Serves the drafts the workers made to :func:`~aligner.batch.pipeline.translate_file`,
+    so an article is written by the same code (units, merge with a reviewed TMX, report)
+    whichever engine drafted it."""
 
-    ``drafts`` maps each translatable segment's text to its draft; the units and
-    the report's counts are those the local engine's ``translate_file`` makes.
-    """
-    from aligner.formats.tmx import write_tmx
-    from aligner.formats.units import draft_units
+    def __init__(self, drafts: dict[str, Draft], glossary: Any) -> None:
+        self.drafts = drafts
+        self.glossary = glossary
 
-    doc = path.stem
-    todo = [s for s in segments if s.translatable]
-    kept = [s for s in segments if s.translatable or keep_boilerplate]
-    per_segment = [drafts[s.text] if s.translatable else None for s in kept]
-    out = out_dir / f"{doc}.tmx"
-    write_tmx(draft_units(doc, kept, per_segment, model_name), out)
-    hit: Counter[str] = Counter()
-    missed: Counter[str] = Counter()
-    for d in per_segment:
-        if d is not None:
-            hit.update(h.term.id for h in d.hits)
-            missed.update(t.id for t in d.missing)
-    return FileReport(
-        path=str(path),
-        output=str(out),
-        segments=len(segments),
-        translated=len(todo),
-        boilerplate=[s.text for s in segments if not s.translatable],
-        seconds=round(seconds, 3),
-        terms_hit=dict(hit),
-        terms_missed=dict(missed),
-        split=sum(1 for d in per_segment if d is not None and d.pieces > 1),
-        redecoded=sum(1 for d in per_segment if d is not None and d.redecoded),
-        degenerate=sum(1 for d in per_segment if d is not None and d.degenerate),
-    )
+    def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
+        """The drafts of ``texts`` (all made already)."""
+        return [self.drafts[t] for t in texts]
 
 
 # --- the driver -----------------------------------------------------------------------
@@ -312,7 +285,7 @@ def _run(
     import ray
     from ray.exceptions import RayTaskError
 
-    from aligner.batch.pipeline import write_report
+    from aligner.batch.pipeline import translate_file, write_report
     from aligner.batch.state import forget, load_done, mark_done, remove_stale_temps
     from aligner.formats.files import InputError
     from aligner.translate.cache import normalise_source
@@ -330,15 +303,15 @@ def _run(
     _data_context()
 
     # The settings the workers will translate with (their device and files), for the done-markers.
-    probe = ray.remote(max_retries=MAX_TASK_RETRIES, **resources)(probe_settings)
+    probe = ray.remote(max_retries=MAX_TASK_RETRIES, **resources)(probe_signature)
     try:
-        settings = ray.get(probe.remote(spec, keep_boilerplate))
+        signature = ray.get(probe.remote(spec, keep_boilerplate))
+        settings = signature.as_dict()
     except RayTaskError as exc:
         # A model or glossary that cannot load fails the same way as with the local engine.
         if isinstance(exc.cause, (ModelUnavailable, ValueError)):
             raise exc.cause from None
         raise
-    model_name = spec.model
 
     reports: dict[int, FileReport] = {}
     owners: dict[str, Path] = {}
@@ -404,14 +377,11 @@ def _run(
     # local engine; TMX files and markers are written as soon as an article is complete.
     emitted: list[FileReport] = []
     drafts: dict[str, Draft] = {}
-    last = time.perf_counter()
 
     def complete(n: int) -> None:
-        nonlocal last
-        segments, key = todo[n]
-        now = time.perf_counter()
-        reports[n] = write_article(files[n], out_dir, segments, drafts, model_name, keep_boilerplate, now - last)
-        last = now
+        _, key = todo[n]
+        reports[n] = translate_file(files[n], out_dir, Drafted(drafts, spec.glossary), keep_boilerplate,
+                                    signature=signature)
         mark_done(out_dir, files[n].stem, key, reports[n])
 
     def emit_ready() -> None:
@@ -419,7 +389,7 @@ def _run(
             emitted.append(reports[len(emitted)])
             if progress:
                 progress.end_file(emitted[-1])
-            write_report(emitted, out_dir, model_name)
+            write_report(emitted, out_dir, signature.model, signature=signature)
 
     for n in todo:
         if n not in waiting:  # nothing to translate (only boilerplate)
@@ -508,7 +478,13 @@ class ClusterProgress:
         self.files = files
         if self.tty:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self._bar = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

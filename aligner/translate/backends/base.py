@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 # Beam search stops once it holds ``beam`` finished hypotheses.  This is the
 # only rule CTranslate2 implements (it equals ``generate``'s early_stopping=True
 # token for token), so with it every backend gives the same draft; with

@@ -245,3 +245,18 @@ def test_import_edits_another_tools_tmx_in_place(tmp_path: Path, cli):
                  '<ph x="1">&lt;b&gt;</ph>bold.', "<seg>Deux.</seg>", 'xml:lang="en-US"'):
         assert kept in after, kept
     assert (tmp_path / "other.tmx.~1~").read_text(encoding="utf-8") == OTHER_TOOL_TMX
+
+
+def test_tm_fuzzy_matches_of_a_unit_become_alt_trans_with_their_score(tmp_path: Path, schema):
+    from aligner.cli.xliff import tmx_to_xliff
+    from aligner.formats.units import with_fuzzy
+
+    unit = with_fuzzy(Unit("Kapal itu besar.", "The ship is big.", (("x-doc", "a"), ("x-status", "draft")), tuid="a:0"),
+                      [(87.5, "tm:9", "Kapal ini besar.", "This ship is big.")])
+    write_tmx([unit], tmp_path / "a.tmx")
+    tmx_to_xliff(tmp_path / "a.tmx", tmp_path / "a.xlf")
+    doc = etree.parse(str(tmp_path / "a.xlf"))
+    assert schema.validate(doc), schema.error_log.filter_from_errors()
+    (alt,) = doc.findall(f".//{X}alt-trans")
+    assert (alt.get("origin"), alt.get("match-quality")) == ("tm", "87.5")
+    assert [alt.find(f"{X}source").text, alt.find(f"{X}target").text] == ["Kapal ini besar.", "This ship is big."]

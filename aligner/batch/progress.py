@@ -55,16 +55,21 @@ class Progress:
         self.done += 1
         if report.status == "failed":
             return
-        if report.reused:
-            line = f"[{self.done}/{self.files}] {report.path} -> {report.output}: already done with the same settings, kept"
-        else:
-            line = (
-                f"[{self.done}/{self.files}] {report.path} -> {report.output}: {report.translated} translated, "
-                f"{len(report.boilerplate)} boilerplate, {report.seconds:.1f}s"
-            )
-            if report.split or report.degenerate:
-                line += f", {report.split} split, {report.degenerate} degenerate (flagged)"
+        line = file_line(self.done, self.files, report)
         if self._bar is not None:
             self._bar.console.print(line)
         else:
             print(line, file=self.stream, flush=True)
+
+
+def file_line(done: int, files: int, report: FileReport, seconds: bool = True) -> str:
+    """The line printed when an article is finished (written or kept); ``seconds``: say how long it took."""
+    where = f"[{done}/{files}] {report.path} -> {report.output}"
+    if report.reused:
+        return f"{where}: already done with the same settings, kept"
+    line = f"{where}: {report.translated} translated, {len(report.boilerplate)} boilerplate"
+    if seconds:
+        line += f", {report.seconds:.1f}s"
+    if report.split or report.degenerate:
+        line += f", {report.split} split, {report.degenerate} degenerate (flagged)"
+    return line

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from aligner.cli.common import app, fail, load_glossary, warn
-from aligner.formats.units import PROP_KIND
+from aligner.formats.units import PROP_KIND, fuzzy_matches
 
 xliff_app = typer.Typer(help="XLIFF 1.2 for CAT tools: export TMX files, import a translator's edits.", no_args_is_help=True)
 app.add_typer(xliff_app, name="xliff")
@@ -57,9 +57,11 @@ def tmx_to_xliff(tmx: Path, xlf: Path, termbase=None, langs: tuple[str, str] | N
     for n, (unit, found) in enumerate(zip(units, check_units(units, termbase)), 1):
         key = unit_key(unit, n)
         issues[key] = [f"QA {i.severity}: {i.check}: {i.message}" for i in found]
+        # TM fuzzy matches first (what a CAT tool shows as matches), then the glossary's entries.
+        alternatives[key] = [AltTrans(src, tgt, "tm", score) for score, _, src, tgt in fuzzy_matches(unit)]
         if termbase is not None and unit.prop(PROP_KIND) != "boilerplate":
             hits = {(h.matched, h.term.target) for h in termbase.match(unit.source)}
-            alternatives[key] = [AltTrans(s, t, "glossary") for s, t in sorted(hits)]
+            alternatives[key] += [AltTrans(s, t, "glossary") for s, t in sorted(hits)]
     write_xliff(units, xlf, srclang=langs[0], tgtlang=langs[1], issues=issues, alternatives=alternatives,
                 original=tmx.stem)
     return len(units)

@@ -83,3 +83,15 @@ def with_fuzzy(unit: Unit, matches: Sequence[tuple[float, str, str, str]]) -> Un
     for score, tuid, source, target in matches:
         props += [(FUZZY, f"{_score_text(score)} {tuid}"), (FUZZY_SOURCE, source), (FUZZY_TARGET, target)]
     return replace(unit, props=tuple(props))
+
+
+def fuzzy_matches(unit: Unit) -> list[tuple[str, str, str, str]]:
+    """The TM fuzzy matches attached to ``unit`` (see :func:`with_fuzzy`): ``(score, tuid, source, target)``, best first."""
+    heads = [v for k, v in unit.props if k == FUZZY]
+    sources = [v for k, v in unit.props if k == FUZZY_SOURCE]
+    targets = [v for k, v in unit.props if k == FUZZY_TARGET]
+    out = []
+    for head, source, target in zip(heads, sources, targets):
+        score, _, tuid = head.partition(" ")
+        out.append((score, tuid, source, target))
+    return out

@@ -24,24 +24,12 @@ def review_hook(tm_path: str | Path, tmx_path: str | Path, units: Sequence[Unit]
 def tm_view(unit: Unit) -> dict:
     """What the review page shows of a unit's origin: TM exact / TM fuzzy / MT, and the fuzzy matches
     with their source's word-level differences from this source."""
-    from aligner.formats.units import (
-        FUZZY,
-        FUZZY_SOURCE,
-        FUZZY_TARGET,
-        ORIGIN,
-        TM_SCORE,
-    )
+    from aligner.formats.units import ORIGIN, TM_SCORE, fuzzy_matches
     from aligner.tm.fuzzy import word_diff
 
     origin = unit.prop(ORIGIN)
-    scores = [v for k, v in unit.props if k == FUZZY]
-    sources = [v for k, v in unit.props if k == FUZZY_SOURCE]
-    targets = [v for k, v in unit.props if k == FUZZY_TARGET]
-    fuzzy = []
-    for head, source, target in zip(scores, sources, targets):
-        score, _, tuid = head.partition(" ")
-        fuzzy.append({"score": score, "tuid": tuid, "source": source, "target": target,
-                      "diff": word_diff(unit.source, source)})
+    fuzzy = [{"score": score, "tuid": tuid, "source": source, "target": target, "diff": word_diff(unit.source, source)}
+             for score, tuid, source, target in fuzzy_matches(unit)]
     if origin == "tm":
         label = f"TM exact {unit.prop(TM_SCORE)}%"
     elif fuzzy:

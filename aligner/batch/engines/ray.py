@@ -508,15 +508,9 @@ class ClusterProgress:
             self._bar.advance(self._articles, 1)
         if report.status == "failed":
             return
-        if report.reused:
-            line = f"[{self.done}/{self.files}] {report.path} -> {report.output}: already done with the same settings, kept"
-        else:
-            line = (
-                f"[{self.done}/{self.files}] {report.path} -> {report.output}: {report.translated} translated, "
-                f"{len(report.boilerplate)} boilerplate"
-            )
-            if report.split or report.degenerate:
-                line += f", {report.split} split, {report.degenerate} degenerate (flagged)"
+        from aligner.batch.progress import file_line
+
+        line = file_line(self.done, self.files, report, seconds=False)
         if self._bar is not None:
             self._bar.console.print(line)
         else:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from aligner.translate.backends.base import Backend, TranslationResult
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -79,3 +81,17 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+class FakeBackend(Backend):  # shared by the translator tests
+    """A constrained backend whose drafts are ``fn(texts, no_repeat_ngram_size)``."""
+
+    name = "fake"
+    constrained = True
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def translate_batch(self, texts, **options):
+        return [TranslationResult(x) for x in self.fn(list(texts), options.get("no_repeat_ngram_size", 0))]
+

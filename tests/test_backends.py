@@ -11,10 +11,11 @@ import pytest
 from aligner.batch.pipeline import run_batch
 from aligner.formats.tmx import read_tmx
 from aligner.glossary.termbase import Termbase
-from aligner.translate.backends.base import Backend, BackendError, TranslationResult
+from aligner.translate.backends.base import BackendError, TranslationResult
 from aligner.translate.model import ModelLimits
 from aligner.translate.translator import REDECODE_NGRAM, Translator
 from aligner.types import Term
+from tests.conftest import FakeBackend
 
 TEXTS = [
     "NATO dan Jepang.",
@@ -26,17 +27,6 @@ TEXTS = [
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-class FakeBackend(Backend):
-    """A constrained backend whose drafts are ``fn(texts, no_repeat_ngram_size)``."""
-
-    name = "fake"
-    constrained = True
-
-    def __init__(self, fn) -> None:
-        self.fn = fn
-
-    def translate_batch(self, texts, **options):
-        return [TranslationResult(x) for x in self.fn(list(texts), options.get("no_repeat_ngram_size", 0))]
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,8 @@ from aligner.batch.state import STATE_DIR, OutputBusy, lock_output
 from aligner.formats.files import InputError, read_article, read_input
 from aligner.formats.tmx import read_tmx
 from aligner.formats.units import draft_units
-from aligner.translate.backends.base import Backend, TranslationResult
 from aligner.translate.translator import REDECODE_NGRAM, Translator
-from tests.conftest import ROOT
+from tests.conftest import ROOT, FakeBackend
 
 ARTICLES = {
     "a1": "Tentara datang.\n\nKapal itu besar.\n",
@@ -140,17 +139,6 @@ def test_cli_batch_goes_on_past_bad_files_and_exits_1(tmp_path: Path, tiny_model
                                        for units in tmx_units(out).values() for u in units)
 
 
-class FakeBackend(Backend):
-    """A constrained backend whose drafts are ``fn(texts, no_repeat_ngram_size)``."""
-
-    name = "fake"
-    constrained = True
-
-    def __init__(self, fn) -> None:
-        self.fn = fn
-
-    def translate_batch(self, texts, **options):
-        return [TranslationResult(x) for x in self.fn(list(texts), options.get("no_repeat_ngram_size", 0))]
 
 
 # --- over-long segments ---------------------------------------------------------------

@@ -27,39 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VOCAB = 54796
-
 
 def build(out: Path) -> Path:
     """A random opus-mt-id-en-shaped model with the tiny model's tokenizer (padded vocab)."""
-    import torch
-    from transformers import MarianConfig, MarianMTModel
+    from tests.tiny_model import build_opus_shaped_model
 
-    from tests.tiny_model import build_tiny_model
-
-    tiny = build_tiny_model(out / "tok")
-    vocab = json.loads((tiny / "vocab.json").read_text(encoding="utf-8"))
-    del vocab["<pad>"]
-    for i in range(len(vocab), VOCAB - 1):
-        vocab[f"▁x{i}"] = i
-    vocab["<pad>"] = VOCAB - 1
-    model_dir = out / "model"
-    model_dir.mkdir()
-    for name in ("source.spm", "target.spm", "tokenizer_config.json"):
-        (model_dir / name).write_bytes((tiny / name).read_bytes())
-    (model_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    config = MarianConfig(
-        vocab_size=VOCAB, decoder_vocab_size=VOCAB, d_model=512, encoder_layers=6, decoder_layers=6,
-        encoder_attention_heads=8, decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048,
-        max_position_embeddings=512, pad_token_id=VOCAB - 1, decoder_start_token_id=VOCAB - 1,
-        eos_token_id=0, forced_eos_token_id=0, scale_embedding=True, share_encoder_decoder_embeddings=True,
-        activation_function="swish",
-    )
-    torch.manual_seed(0)
-    model = MarianMTModel(config)
-    model.generation_config.update(pad_token_id=VOCAB - 1, decoder_start_token_id=VOCAB - 1, bad_words_ids=[[VOCAB - 1]])
-    model.save_pretrained(model_dir)
-    return model_dir
+    return build_opus_shaped_model(out)
 
 
 def pairs(n: int):

@@ -197,3 +197,48 @@ if __name__ == "__main__":
 
     variant = VARIANTS[sys.argv[2]] if len(sys.argv) > 2 else {}
     print(build_tiny_model(sys.argv[1] if len(sys.argv) > 1 else "tiny-model", **variant))  # type: ignore[arg-type]
+
+
+OPUS_VOCAB = 54796
+
+
+def build_opus_shaped_model(out: str | Path, *, never_eos: bool = False) -> Path:
+    """A random model with opus-mt-id-en's shape (6+6 layers, d_model 512, a 54,796-piece
+    vocabulary) and the tiny model's tokenizer, padded to that vocabulary: the cost of the
+    real model without its weights, for benchmarks.  ``never_eos`` forbids ``</s>`` so every
+    path decodes to the length limit (equal work on every path being compared).
+    """
+    import torch
+    from transformers import MarianConfig, MarianMTModel
+
+    out = Path(out)
+    tiny = build_tiny_model(out / "tok")
+    vocab = json.loads((tiny / "vocab.json").read_text(encoding="utf-8"))
+    del vocab["<pad>"]
+    for i in range(len(vocab), OPUS_VOCAB - 1):
+        vocab[f"\u2581x{i}"] = i
+    vocab["<pad>"] = OPUS_VOCAB - 1
+    model_dir = out / "model"
+    model_dir.mkdir()
+    for name in ("source.spm", "target.spm", "tokenizer_config.json"):
+        (model_dir / name).write_bytes((tiny / name).read_bytes())
+    (model_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    config = MarianConfig(
+        vocab_size=OPUS_VOCAB, decoder_vocab_size=OPUS_VOCAB, d_model=512, encoder_layers=6, decoder_layers=6,
+        encoder_attention_heads=8, decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048,
+        max_position_embeddings=512, pad_token_id=OPUS_VOCAB - 1, decoder_start_token_id=OPUS_VOCAB - 1,
+        eos_token_id=0, forced_eos_token_id=0, scale_embedding=True, share_encoder_decoder_embeddings=True,
+        activation_function="swish",
+    )
+    torch.manual_seed(0)
+    model = MarianMTModel(config).eval()
+    if never_eos:
+        with torch.no_grad():
+            model.final_logits_bias[0, 0] = -1e4
+            model.final_logits_bias[0, OPUS_VOCAB - 1] = -1e4
+    else:
+        model.generation_config.update(
+            pad_token_id=OPUS_VOCAB - 1, decoder_start_token_id=OPUS_VOCAB - 1, bad_words_ids=[[OPUS_VOCAB - 1]]
+        )
+    model.save_pretrained(model_dir)
+    return model_dir

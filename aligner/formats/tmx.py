@@ -207,14 +207,27 @@ def _fail(path: str | Path, line: int | None, message: str) -> TmxError:
     return TmxError(f"{path}:{line or 1}: {message}")
 
 
+def pair_missing(languages: list[str], srclang: str = "id", tgtlang: str = "en") -> str:
+    """Why a file whose ``<tuv>`` languages are ``languages`` (as written) gave no unit to work on;
+    ``''`` for a file with no ``<tuv>`` at all (an empty file is not a wrong one)."""
+    if not languages:
+        return ""
+    return f"no {srclang}->{tgtlang} pair: the file has {', '.join(languages)}"
+
+
 def iter_tmx(
-    path: str | Path, srclang: str = "id", tgtlang: str = "en", stats: dict[str, int] | None = None
+    path: str | Path,
+    srclang: str = "id",
+    tgtlang: str = "en",
+    stats: dict[str, int] | None = None,
+    languages: list[str] | None = None,
 ) -> Iterator[Unit]:
     """The units of :func:`read_tmx`, one by one, read as a stream.
 
     Each ``<tu>`` is dropped from the parsed tree once it is read, so memory
     stays flat however long the file is.  ``stats`` is complete once the
     iteration ends; the inline-markup warning is the caller's (:func:`warn_inline`).
+    ``languages`` (if given) receives the ``<tuv>`` languages as written, in order of first use.
     """
     stats = {} if stats is None else stats
     src_code, tgt_code = norm_lang(srclang), norm_lang(tgtlang)
@@ -237,6 +250,11 @@ def iter_tmx(
                 continue
             if event == "start" or body is None or el.getparent() is None:
                 continue
+            if languages is not None:
+                for tuv in el.iterfind("tuv"):
+                    code = tuv.get(XML_LANG) or tuv.get("lang") or ""
+                    if code not in languages:
+                        languages.append(code)
             unit = _unit(el, reader, src_code, tgt_code)
             # Drop what is read: the unit's content and every sibling before it.
             el.clear(keep_tail=True)

@@ -38,7 +38,7 @@ from aligner.formats.files import (
     backup_numbered,
     real_path,
 )
-from aligner.formats.tmx import XML_LANG, tmx_date, xml_safe
+from aligner.formats.tmx import XML_LANG, pair_missing, tmx_date, xml_safe
 from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
@@ -176,10 +176,7 @@ class ReviewSession:
         """Why the file has nothing to review in this language pair ('' when it has units)."""
         if self.entries:
             return ""
-        langs = self.languages()
-        if not langs:
-            return ""
-        return f"no {self.srclang}->{self.tgtlang} pair: the file has {', '.join(langs)}"
+        return pair_missing(self.languages(), self.srclang, self.tgtlang)
 
     def languages(self) -> list[str]:
         """The languages of the file's ``<tuv>`` elements, as written, in order of first use."""

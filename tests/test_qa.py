@@ -204,3 +204,8 @@ def test_qa_cli_table_counts_every_finding(tmp_path: Path, cli):
     errors = sum(r["severity"] == "error" for r in rows)
     assert table.stdout.splitlines()[-1] == f"{errors} error(s), {len(rows) - errors} warning(s) in 1 file(s)"
     assert len(table.stdout.splitlines()) == len(rows) + 1
+
+
+def test_a_dotted_section_number_is_compared_as_written():
+    assert check_units([Unit("Lihat bagian 1.2.3.", "See section 1.2.3.")])[0] == []
+    assert [i.check for i in check_units([Unit("", "0.0.0")])[0]] == ["number-mismatch"]

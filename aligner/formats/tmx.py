@@ -250,7 +250,7 @@ def iter_tmx(
                 continue
             if event == "start" or body is None or el.getparent() is None:
                 continue
-            if languages is not None:
+            if languages is not None and not count:  # (only a file without units needs them named)
                 for tuv in el.iterfind("tuv"):
                     code = tuv.get(XML_LANG) or tuv.get("lang") or ""
                     if code not in languages:

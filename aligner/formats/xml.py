@@ -62,6 +62,9 @@ def parse_xml(path: str | Path) -> etree._ElementTree:
 
 def norm_lang(code: str) -> str:
     """Primary language subtag, lower case: ``ID`` / ``id-ID`` / ``id_ID`` / ``in`` -> ``id``."""
+    if len(code) == 2 and code.isalpha():  # the usual "id" / "EN": no split to do
+        primary = code.lower()
+        return _LANG_ALIASES.get(primary, primary)
     primary = re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower()
     return _LANG_ALIASES.get(primary, primary)
 

@@ -61,6 +61,8 @@ _MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
 # Three letters every month name above contains (a date is looked for only where one occurs).
 _MONTH_STEMS = frozenset(name[:3] for name in _MONTH)
 _DIGIT = re.compile(r"\d")
+# One group of three digits after the language's decimal mark: "6,700" in Indonesian could be English.
+_ONE_GROUP = {"id": re.compile(r"\d{1,3},\d{3}"), "en": re.compile(r"\d{1,3}\.\d{3}")}
 
 _WORDS_ID = "nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas".split()
 _WORDS_EN = "zero one two three four five six seven eight nine ten eleven twelve".split()
@@ -89,6 +91,8 @@ def parse_number(token: str, lang: str) -> float | None:
     separator followed by exactly three digits is a thousands group
     (``1.000`` in Indonesian, ``1,000`` in English).
     """
+    if token.isdigit():
+        return float(token)
     group, decimal = (".", ",") if lang == "id" else (",", ".")
     if group in token and decimal in token:
         if token.rfind(group) > token.rfind(decimal):
@@ -100,7 +104,8 @@ def parse_number(token: str, lang: str) -> float | None:
             return float(token.replace(group, ".")) if token.count(group) == 1 else None
         return float(token.replace(group, ""))
     if decimal in token:
-        return float(token.replace(decimal, "."))
+        # "0.0.0" (a version, a section number) is no number of either convention.
+        return float(token.replace(decimal, ".")) if token.count(decimal) == 1 else None
     return float(token)
 
 
@@ -122,7 +127,7 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     # Cheap substring tests first: each pattern scans the whole text, and most texts have
     # no URL, footnote, slash date or month name.
     lower = text.lower()
-    if "//" in text or "www." in lower:
+    if _may_have_url(text):
         text = _strip_spans(text, URL)
     if "[" in text:
         text = _strip_spans(text, FOOTNOTE)
@@ -144,7 +149,7 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
         value = parse_number(token, lang)
         key = (f"{value:g}" if value is not None and value < 1e15 else token) + pct
         alt = key
-        if re.fullmatch(rf"\d{{1,3}}{re.escape(decimal)}\d{{3}}", token):
+        if decimal in token and _ONE_GROUP[lang].fullmatch(token):
             alt = f"{float(token.replace(decimal, '')):g}" + pct
         found.append((key, alt))
     return found
@@ -193,6 +198,8 @@ def _check_numbers(source: str, target: str) -> list[Issue]:
 # --- other single-unit checks ----------------------------------------------
 
 def _check_footnotes(source: str, target: str) -> list[Issue]:
+    if "[" not in source and "[" not in target:
+        return []
     src, tgt = Counter(footnotes(source)), Counter(footnotes(target))
     issues = []
     if src - tgt:
@@ -202,7 +209,14 @@ def _check_footnotes(source: str, target: str) -> list[Issue]:
     return issues
 
 
+def _may_have_url(text: str) -> bool:
+    """False when ``text`` certainly holds no URL (the pattern needs ``://`` or ``www.``)."""
+    return "//" in text or "." in text and "www." in text.lower()
+
+
 def _check_urls(source: str, target: str) -> list[Issue]:
+    if not _may_have_url(source) and not _may_have_url(target):
+        return []
     src, tgt = Counter(urls(source)), Counter(urls(target))
     if src == tgt:
         return []

@@ -269,13 +269,18 @@ class TmxDocument:
 
     def set_status(self, tu: etree._Element, status: str) -> None:
         """Set the ``x-status`` prop, adding one after the unit's notes and props if it has none."""
-        status, _ = xml_safe(status)
+        self.set_prop(tu, STATUS_PROP, status)
+
+    @staticmethod
+    def set_prop(tu: etree._Element, kind: str, value: str) -> None:
+        """Set the unit's first ``<prop type=kind>``, adding one after its notes and props if it has none."""
+        value, _ = xml_safe(value)
         for prop in tu.findall("prop"):
-            if prop.get("type") == STATUS_PROP:
-                prop.text = status
+            if prop.get("type") == kind:
+                prop.text = value
                 return
-        prop = etree.Element("prop", type=STATUS_PROP)
-        prop.text = status
+        prop = etree.Element("prop", type=kind)
+        prop.text = value
         heads = [c for c in tu if c.tag in ("note", "prop")]
         # TMX wants notes and props before the first <tuv>.
         _insert_after(tu, heads[-1] if heads else None, prop)

@@ -59,6 +59,7 @@ from aligner.formats.units import (
     PROP_KIND,
     PROP_SEGMENT,
     PROP_STATUS,
+    PROP_TGT_SEGMENT,
 )
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
@@ -117,6 +118,14 @@ def _side(unit: Unit | None) -> dict[str, str] | None:
         return None
     return {"source": unit.source, "target": unit.target, "status": status_of(unit),
             "changeid": unit.changeid, "changedate": unit.changedate}
+
+
+def _prop_text(tu: Any, kind: str) -> str | None:
+    """The text of the unit's first ``<prop type=kind>``; None when it has none."""
+    for prop in tu.iterfind("prop"):
+        if prop.get("type") == kind:
+            return prop.text or ""
+    return None
 
 
 def _valid_status(status: Any) -> bool:
@@ -255,6 +264,7 @@ class ReviewSession:
             "bead": unit.prop(PROP_BEAD),
             "score": unit.prop(PROP_ALIGN_SCORE),
             "segment": unit.prop(PROP_SEGMENT),
+            "tgt_segment": unit.prop(PROP_TGT_SEGMENT),
             "flagged": aligner_flagged(unit),
             # Inline codes are shown as protected tokens; an English with codes is edited with
             # their tokens (target_tokens), which the save puts back as the codes they stand for.
@@ -483,6 +493,7 @@ class ReviewSession:
                     tu.remove(note)
                 self._fill(doc, tu, pair, when)
             chosen.append(tu)
+        self._renumber(doc, tus, old, chosen, pairs)
         parent = tus[0].getparent()
         spot = parent.index(tus[0])
         tail = tus[0].tail
@@ -492,6 +503,28 @@ class ReviewSession:
             if tu.tail is None:
                 tu.tail = tail
             parent.insert(spot + k, tu)
+
+    @staticmethod
+    def _renumber(doc: TmxDocument, tus: list[Any], old: list[Pair], chosen: list[Any], pairs: list[Pair]) -> None:
+        """Give the units after a fix the segment numbers of the sentences they now hold.
+
+        A fix keeps each side's sentences in order, so the window's numbers, read in
+        order, are handed out again by how many sentences each new unit has.  A side
+        whose numbers do not count its sentences (no props, another tool's) is left alone.
+        """
+        for side, kind in (("src", PROP_SEGMENT), ("tgt", PROP_TGT_SEGMENT)):
+            numbers = [n for tu in tus for n in (_prop_text(tu, kind) or "").split()]
+            if not any(_prop_text(tu, kind) is not None for tu in tus):
+                continue
+            if len(numbers) != sum(len(p.side(side)) for p in old):
+                continue
+            at = 0
+            for tu, pair in zip(chosen, pairs):
+                count = len(pair.side(side))
+                value = " ".join(numbers[at:at + count])
+                at += count
+                if _prop_text(tu, kind) != value:
+                    doc.set_prop(tu, kind, value)
 
     def _fill(self, doc: TmxDocument, tu: Any, pair: Pair, when: str) -> None:
         for lang, text in ((doc.srclang, pair.text("src")), (doc.tgtlang, pair.text("tgt"))):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from aligner.formats.units import PROP_DOC, PROP_KIND
-from aligner.glossary.termbase import Termbase, check_draft
+from aligner.glossary.termbase import Termbase, TermHit, check_draft
 from aligner.text import FOOTNOTE, NUMBER, URL, count, footnotes, urls
 from aligner.types import Unit
 
@@ -286,8 +286,8 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _check_terms(source: str, target: str, termbase: Termbase) -> list[Issue]:
-    missing, forbidden = check_draft(termbase.match(source), target)
+def _check_terms(source: str, target: str, termbase: Termbase, hits: list[TermHit] | None = None) -> list[Issue]:
+    missing, forbidden = check_draft(termbase.match(source) if hits is None else hits, target)
     issues = [Issue("term-missing", f"glossary term {t.id}: '{t.target}' missing from target") for t in missing]
     issues += [Issue("forbidden-form", f"forbidden form used: '{form}'") for form in forbidden]
     return issues
@@ -344,9 +344,15 @@ def norm_of(ratios: list[float]) -> LengthNorm:
 
 # --- public entry points ----------------------------------------------------
 
-def check_unit(unit: Unit, termbase: Termbase | None = None, norm: LengthNorm | None = None) -> list[Issue]:
-    """All issues of one unit; boilerplate units (never translated) have none."""
-    parts = _check_parts(unit, termbase)
+def check_unit(
+    unit: Unit, termbase: Termbase | None = None, norm: LengthNorm | None = None, hits: list[TermHit] | None = None
+) -> list[Issue]:
+    """All issues of one unit; boilerplate units (never translated) have none.
+
+    ``hits``: the termbase's matches in the source when the caller has them already
+    (the review page does), so the glossary is not matched twice.
+    """
+    parts = _check_parts(unit, termbase, hits)
     if parts is None:
         return []
     head, tail = parts
@@ -363,7 +369,9 @@ def _length_issue(lr: float, norm: LengthNorm) -> Issue | None:
     return Issue("length-ratio", f"length ratio {ratio:.2f} is far outside this document's norm ({math.exp(norm.median):.2f})")
 
 
-def _check_parts(unit: Unit, termbase: Termbase | None) -> tuple[list[Issue], list[Issue]] | None:
+def _check_parts(
+    unit: Unit, termbase: Termbase | None, hits: list[TermHit] | None = None
+) -> tuple[list[Issue], list[Issue]] | None:
     """The issues of a unit that come before and after its length check (None: not checked at all).
 
     Split so that :func:`check_stream` can check a unit when it is read and add the
@@ -376,7 +384,7 @@ def _check_parts(unit: Unit, termbase: Termbase | None) -> tuple[list[Issue], li
         return [Issue("empty-target", "target is empty")], []
     issues: list[Issue] = []
     if termbase is not None:
-        issues += _check_terms(source, target, termbase)
+        issues += _check_terms(source, target, termbase, hits)
     issues += _check_numbers(source, target)
     issues += _check_footnotes(source, target)
     issues += _check_urls(source, target)

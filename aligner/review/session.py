@@ -73,6 +73,7 @@ from aligner.review.alignment import (
     split_at,
 )
 from aligner.segment.segmenter import segment
+from aligner.tm.fuzzy import word_diff
 from aligner.tm.review import tm_view
 from aligner.types import Unit
 
@@ -177,6 +178,7 @@ class ReviewSession:
         self._all: list[DocUnit] = []
         self._shown_entries: list[DocUnit] = []  # the entries self._shown was built from
         self._shown_norms: dict[str, LengthNorm] = {}
+        self._drafts: dict[str, str] = {}  # key -> its English before the first save that changed it
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
         self._load()
@@ -229,6 +231,7 @@ class ReviewSession:
         assert unit is not None
         source_terms: list[dict[str, Any]] = []
         target_terms: list[dict[str, Any]] = []
+        hits = None
         if self.termbase is not None and not light:
             hits = self.termbase.match(unit.source)
             for hit in hits:
@@ -246,7 +249,9 @@ class ReviewSession:
                                 "id": term.id, "target": term.target, "kind": kind,
                             })
         target_terms.sort(key=lambda t: t["start"])
-        issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
+        issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)), hits)
+        # The English as first loaded (before this session's saves), for the page's diff of an edited unit.
+        draft = self._drafts.get(entry.key, entry.unit.target if entry.unit is not None else unit.target)
         src_seg, tgt_seg = self._segs(entry)
         tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
@@ -277,6 +282,7 @@ class ReviewSession:
             "source_terms": source_terms,
             "target_terms": target_terms,
             "tm": tm_view(unit),
+            "draft_diff": word_diff(draft, unit.target) if draft != unit.target else None,
             **({"pending": True} if light else {}),
         }
 
@@ -430,6 +436,7 @@ class ReviewSession:
             try:
                 if not same_target:
                     doc.set_target(entry.element, target)
+                    self._drafts.setdefault(key, disk.target)
             except InlineCodes as exc:
                 raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
             if status != status_of(disk):

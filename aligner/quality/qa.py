@@ -402,6 +402,9 @@ def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list
     return [check_unit(u, termbase, norms[u.prop(PROP_DOC)]) for u in units]
 
 
+_NONE: tuple[Issue, ...] = ()
+
+
 def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Iterator[tuple[int, str, list[Issue]]]:
     """``(position from 1, tuid, issues)`` of every unit with issues, in order, as :func:`check_units` finds them.
 
@@ -410,7 +413,7 @@ def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Ite
     the issues found are held until the end, when every document's norm is known.
     """
     ratios: dict[str, list[float]] = {}
-    held: list[tuple[int, str, str, list[Issue], float | None, list[Issue]]] = []
+    held: list[tuple[int, str, str, Sequence[Issue], float | None, Sequence[Issue]]] = []
     for n, unit in enumerate(units, 1):
         parts = _check_parts(unit, termbase)
         if parts is None:
@@ -422,12 +425,13 @@ def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Ite
         # An empty target is the unit's only issue (check_unit returns early).
         lr = None if head and head[0].check == "empty-target" else log_ratio(unit.source, unit.target)
         if head or tail or lr is not None:
-            held.append((n, unit.tuid, doc, head, lr, tail))
+            # Only what the output needs: empty lists are not kept, one per unit adds up.
+            held.append((n, unit.tuid, doc, head or _NONE, lr, tail or _NONE))
     norms = {doc: norm_of(values) for doc, values in ratios.items()}
     neutral = LengthNorm()
     for n, tuid, doc, head, lr, tail in held:
         length = _length_issue(lr, norms.get(doc, neutral)) if lr is not None else None
-        issues = head + [length] + tail if length else head + tail
+        issues = [*head, length, *tail] if length else [*head, *tail]
         if issues:
             yield n, tuid, issues
 

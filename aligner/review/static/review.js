@@ -155,7 +155,7 @@ function diffNodes(ops, box) {
 }
 
 // An edited unit: its English against the first draft (as loaded before this session's saves).
-function draftBlock(u, r, cur) {
+function draftBlock(r, cur) {
   if (!r.draft_diff || r.target !== cur.target) return null;
   return diffNodes(r.draft_diff, el("div", { class: "draft-diff", title: "Changes to the first draft: added, removed" },
     el("span", { class: "label", text: "vs. first draft: " })));
@@ -304,7 +304,7 @@ function issuesCell(u) {
   for (const n of u.notes) list.append(el("li", { class: "note", title: "note from the TMX", text: `note: ${n}` }));
   const td = el("td", { class: "iss" });
   // Beside the English, not in it: the English cell shows the text exactly as it is.
-  const diff = draftBlock(u, row(u), current(u));
+  const diff = draftBlock(row(u), current(u));
   if (diff) td.append(diff);
   td.append(list);
   return td;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aligner.formats.tmx import write_tmx
-from aligner.quality.qa import check_units, numbers, parse_number
+from aligner.quality.qa import check_stream, check_units, numbers, parse_number
 from aligner.types import Unit
 from tests.conftest import ROOT
 
@@ -147,3 +148,64 @@ _TEXT = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
 def test_checks_never_crash(source, target):
     for issues in check_units(_units([(source, target)] * 6)):
         assert all(i.severity in ("error", "warning") and i.message for i in issues)
+
+
+def _stream_as_lists(units, termbase=None) -> list[list]:
+    got = [[] for _ in units]
+    for n, tuid, issues in check_stream(iter(units), termbase):
+        assert tuid == units[n - 1].tuid
+        got[n - 1] = issues
+    return got
+
+
+def test_streamed_checks_are_those_of_check_units(termbase):
+    # Two documents interleaved, a boilerplate unit and an empty target: every norm and early return.
+    pairs = CLEAN + FAULTS
+    units = [replace(u, props=(("x-doc", f"d{i % 2}"), ("x-kind", "boilerplate" if i == 3 else "sentence")))
+             for i, u in enumerate(_units(pairs + pairs))]
+    assert _stream_as_lists(units, termbase) == check_units(units, termbase)
+    assert any(i.check == "length-ratio" for issues in check_units(units, termbase) for i in issues)
+
+
+@given(st.lists(st.tuples(_TEXT, _TEXT, st.sampled_from(["a", "b"])), max_size=12))
+def test_streamed_checks_agree_on_any_text(rows):
+    units = [Unit(s, t, (("x-doc", d),), tuid=f"u{i}") for i, (s, t, d) in enumerate(rows)]
+    assert _stream_as_lists(units) == check_units(units)
+
+
+def test_qa_cli_no_pair_and_declared_entity_are_one_line_each_and_the_rest_is_checked(tmp_path: Path, cli):
+    french = tmp_path / "fr.tmx"
+    french.write_text('<?xml version="1.0"?><tmx version="1.4"><header srclang="fr"/><body>'
+                      '<tu><tuv xml:lang="fr"><seg>Bonjour</seg></tuv><tuv xml:lang="en"><seg>Hello</seg></tuv></tu>'
+                      '</body></tmx>', encoding="utf-8")
+    entity = tmp_path / "ent.tmx"
+    entity.write_text('<?xml version="1.0"?>\n<!DOCTYPE tmx [<!ENTITY co "PT Pindad">]>\n'
+                      '<tmx version="1.4"><header srclang="id"/><body>\n'
+                      '<tu><tuv xml:lang="id"><seg>Buatan &co;.</seg></tuv><tuv xml:lang="en"><seg>Made by.</seg></tuv></tu>'
+                      '</body></tmx>', encoding="utf-8")
+    faulty = tmp_path / "faulty.tmx"
+    write_tmx(_units(FAULTS), faulty)
+    result = cli("qa", str(french), str(entity), str(faulty), "--format", "json")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == f"aligner: error: {french}: no id->en pair: the file has fr, en"
+    assert lines[1].startswith(f"aligner: error: {entity}:4:") and "&co;" in lines[1]
+    assert len(lines) == 2
+    assert {r["file"] for r in json.loads(result.stdout)} == {str(faulty)}
+
+
+def test_qa_cli_table_counts_every_finding(tmp_path: Path, cli):
+    path = tmp_path / "faulty.tmx"
+    units = _units(FAULTS * 30)
+    write_tmx(units, path)
+    glossary = str(ROOT / "glossary" / "defence.tsv")
+    table = cli("qa", str(path), "--glossary", glossary)
+    rows = json.loads(cli("qa", str(path), "--glossary", glossary, "--format", "json").stdout)
+    errors = sum(r["severity"] == "error" for r in rows)
+    assert table.stdout.splitlines()[-1] == f"{errors} error(s), {len(rows) - errors} warning(s) in 1 file(s)"
+    assert len(table.stdout.splitlines()) == len(rows) + 1
+
+
+def test_a_dotted_section_number_is_compared_as_written():
+    assert check_units([Unit("Lihat bagian 1.2.3.", "See section 1.2.3.")])[0] == []
+    assert [i.check for i in check_units([Unit("", "0.0.0")])[0]] == ["number-mismatch"]

@@ -172,3 +172,35 @@ def test_realign_search_and_bulk_approve_in_chromium(browser, tmp_path: Path):
     assert [(u.source, u.target, u.prop("x-status")) for u in units] == [
         ("Menteri datang.", "The minister came.", "approved"), ("Kapal 12 tiba.", "Ship 12 arrived.", "approved"),
         ("Rapat 30 mulai.", "Meeting 30 began.", "approved"), ("Selesai.", "Done.", "approved")]
+
+
+def test_rows_show_target_segment_numbers_and_a_fix_renumbers_them_in_chromium(browser, tmp_path: Path):
+    def unit(n: int, src: str, tgt: str, src_no: str, tgt_no: str) -> Unit:
+        bead = f"{len(src_no.split())}-{len(tgt_no.split())}"
+        return Unit(src, tgt, (("x-doc", "d"), ("x-segment", src_no), ("x-tgt-segment", tgt_no), ("x-status", "draft"),
+                               ("x-bead", bead), ("x-align-score", "0.9000")), tuid=f"d:{n}")
+
+    path = tmp_path / "numbered.tmx"
+    write_tmx([unit(0, "Menteri datang.", "The minister came.", "0", "0"),
+               unit(1, "Kapal 12 tiba.", "Ship 12 arrived. Meeting 30 began.", "1", "1 2"),
+               unit(2, "Rapat 30 mulai.", "", "2", "")], path, omit_empty=True)
+    server = serve(path)
+    try:
+        page, errors = open_page(browser, server)
+
+        def numbers() -> list[tuple[str, str]]:
+            return [(tr.locator("td.bead .segno:not(.tgt)").inner_text(),
+                     tr.locator("td.bead .segno.tgt").all_inner_texts()[0] if tr.locator("td.bead .segno.tgt").count() else "")
+                    for tr in page.locator("tbody tr").all()]
+
+        assert numbers() == [("§0", "→§0"), ("§1", "→§1 2"), ("§2", "")]
+        assert page.locator('tr[data-index="1"] td.bead .segno.tgt').get_attribute("title") == "target segment numbers"
+        select(page, 1)
+        page.keyboard.press("]")
+        wait_message(page, "Fixed: move")
+        assert numbers() == [("§0", "→§0"), ("§1", "→§1"), ("§2", "→§2")]
+        assert not errors
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [u.prop("x-tgt-segment") for u in read_tmx(path)] == ["0", "1", "2"]

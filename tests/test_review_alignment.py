@@ -167,3 +167,25 @@ def test_session_fixes_write_only_the_units_they_touch(tmp_path):
         session.fix("undo", None)
     session.fix("redo", None)
     assert len(read_tmx(path)) == 3
+
+
+def test_a_fix_gives_the_units_the_segment_numbers_of_the_sentences_they_now_hold(tmp_path):
+    from aligner.formats.tmx import read_tmx, write_tmx
+    from aligner.review.session import ReviewSession
+    from aligner.types import Unit
+
+    def unit(n, src, tgt, bead, src_no, tgt_no):
+        return Unit(src, tgt, (("x-doc", "d"), ("x-segment", src_no), ("x-tgt-segment", tgt_no), ("x-bead", bead),
+                               ("x-align-score", "0.5")), tuid=f"d:{n}")
+
+    path = tmp_path / "n.tmx"
+    write_tmx([unit(0, "Satu.", "One.", "1-1", "0", "0"), unit(1, "Dua. Tiga.", "Two.", "2-1", "1 2", "1"),
+               unit(2, "", "Three.", "0-1", "", "2"), unit(3, "Empat.", "Four.", "1-1", "3", "3")], path, omit_empty=True)
+    session = ReviewSession(path)
+    assert [(u["segment"], u["tgt_segment"]) for u in session.state()["units"]] == [
+        ("0", "0"), ("1 2", "1"), ("", "2"), ("3", "3")]
+    state = session.fix("split", "tuid:d:1", "src", len("Dua. "))  # 2-1 -> 1-1 + 1-0, then merge the 0-1 in
+    state = session.fix("merge", state["units"][2]["key"], "tgt")
+    assert [(u["source"], u["target"], u["segment"], u["tgt_segment"]) for u in state["units"]] == [
+        ("Satu.", "One.", "0", "0"), ("Dua.", "Two.", "1", "1"), ("Tiga.", "Three.", "2", "2"), ("Empat.", "Four.", "3", "3")]
+    assert [u.prop("x-tgt-segment") for u in read_tmx(path)] == ["0", "1", "2", "3"]

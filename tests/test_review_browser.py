@@ -92,6 +92,12 @@ def test_keyboard_edit_approve_save_in_chromium(browser, served):
     page.keyboard.press("Enter")
     assert page.locator('tr[data-index="1"] td.tgt').inner_text() == new_text
     assert page.locator("#dirty").inner_text() == "● 1 unsaved edit"
+    # beside the English: what the edit changed in the first draft, word by word
+    diff = page.locator('tr[data-index="1"] td.iss .draft-diff')
+    diff.wait_for()
+    assert "<grew>" in diff.locator("ins").all_inner_texts()
+    assert any(w in original for w in diff.locator("del").all_inner_texts())
+    assert page.locator('tr[data-index="2"] td.iss .draft-diff').count() == 0  # not edited
     page.keyboard.press("a")
     assert page.locator('tr[data-index="1"] .status').inner_text() == "approved"
     assert page.locator("tr.selected").get_attribute("data-index") == "2"
@@ -103,6 +109,9 @@ def test_keyboard_edit_approve_save_in_chromium(browser, served):
     page.wait_for_selector("#message.ok")
     assert "Saved 2 units" in page.locator("#message").inner_text()
     assert page.locator("#dirty").is_hidden()
+
+    # after the save the diff is still against the first draft
+    assert "<grew>" in page.locator('tr[data-index="1"] td.iss .draft-diff ins').all_inner_texts()
 
     units = read_tmx(path)
     assert units[1].target == new_text and units[1].prop("x-status") == "approved"

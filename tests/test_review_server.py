@@ -272,3 +272,24 @@ def test_review_command_prints_url_and_serves(tmx: Path):
 def test_review_command_bad_file(tmp_path: Path, cli):
     result = cli("review", str(tmp_path / "missing.tmx"), "--no-browser")
     assert result.returncode == 2 and "missing.tmx" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_edited_english_comes_with_its_word_diff_against_the_first_draft(server):
+    state = get_json(server)
+    row = state["units"][1]
+    draft = row["target"]
+    assert row["draft_diff"] is None  # not edited
+    first = draft.split()[0]
+    changed = draft.replace(first, "Indeed", 1)
+    resp, body = request(server, "POST", "/api/check", {"key": row["key"], "target": changed})
+    checked = json.loads(body)
+    assert ["-", first] in checked["draft_diff"] and ["+", "Indeed"] in checked["draft_diff"]
+    assert "".join(t for op, t in checked["draft_diff"] if op != "-") == changed
+    # saved, then edited again: the diff stays against the first draft, not the last save
+    resp, body = request(server, "POST", "/api/save", {"version": state["version"], "edits": [edit(row, changed)]})
+    saved = json.loads(body)["units"][1]
+    assert "".join(t for op, t in saved["draft_diff"] if op != "+") == draft
+    again = changed + " More."
+    resp, body = request(server, "POST", "/api/check", {"key": row["key"], "target": again})
+    diff = json.loads(body)["draft_diff"]
+    assert "".join(t for op, t in diff if op != "+") == draft and "".join(t for op, t in diff if op != "-") == again

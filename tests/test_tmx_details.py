@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from aligner.formats.tmx import read_tmx, tmx_langs, unit_segtype, write_tmx
+from aligner.formats.tmx import TmxError, iter_tmx, read_tmx, tmx_langs, unit_segtype, write_tmx
 from aligner.formats.units import model_label
 from aligner.formats.xml import XML_LANG, norm_lang
 from aligner.types import Unit
@@ -71,3 +71,51 @@ def test_x_model_names_a_local_model_without_its_path():
     assert model_label("Helsinki-NLP/opus-mt-id-en") == "Helsinki-NLP/opus-mt-id-en"
     assert model_label("/home/ana/models/opus-ft-3/") == "opus-ft-3"
     assert model_label("./models/tiny") == "tiny" and model_label("C:\\models\\tiny") == "tiny"
+
+
+def _tmx(body: str, doctype: str = "") -> str:
+    return f'<?xml version="1.0"?>\n{doctype}<tmx version="1.4"><header srclang="id"/><body>\n{body}\n</body></tmx>\n'
+
+
+def test_an_entity_the_file_declares_is_refused_not_dropped(tmp_path: Path):
+    path = tmp_path / "ent.tmx"
+    path.write_text(_tmx('<tu><tuv xml:lang="id"><seg>a</seg></tuv><tuv xml:lang="en"><seg>b</seg></tuv></tu>\n'
+                         '<tu><tuv xml:lang="id"><seg>Buatan &co;.</seg></tuv><tuv xml:lang="en"><seg>Made by &co;.</seg></tuv></tu>',
+                         '<!DOCTYPE tmx [\n<!ENTITY co "PT Pindad">\n]>\n'), encoding="utf-8")
+    with pytest.raises(TmxError) as info:
+        read_tmx(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:7:") and "&co;" in message and "\n" not in message
+
+
+def test_streaming_read_keeps_order_nesting_and_counts(tmp_path: Path):
+    tus = "\n".join(f'<tu tuid="t{n}"><prop type="x-doc">d</prop><note>n{n}</note>'
+                    f'<tuv xml:lang="id"><seg>S{n} <ph>x</ph></seg></tuv><tuv xml:lang="en"><seg>T{n}</seg></tuv></tu>'
+                    for n in range(2000))
+    path = tmp_path / "many.tmx"
+    path.write_text(_tmx(tus + '\n<tu><tuv xml:lang="en"><seg>only English</seg></tuv></tu>'), encoding="utf-8")
+    stats: dict[str, int] = {}
+    got = list(iter_tmx(path, stats=stats))
+    assert [(u.tuid, u.source, u.target, u.notes, u.props) for u in got] == [
+        (f"t{n}", f"S{n} x", f"T{n}", (f"n{n}",), (("x-doc", "d"),)) for n in range(2000)]
+    assert stats == {"units": 2000, "skipped": 1, "inline": 2000}
+
+
+def test_streaming_read_reports_a_bad_unit_late_in_the_file_with_its_line(tmp_path: Path):
+    tus = "\n".join('<tu><tuv xml:lang="id"><seg>a</seg></tuv></tu>' for _ in range(500))
+    path = tmp_path / "bad.tmx"
+    path.write_text(_tmx(tus + '\n<tu><tuv><seg>no lang</seg></tuv></tu>'), encoding="utf-8")
+    with pytest.raises(TmxError, match=rf"^{path}:503: <tuv> without lang"):
+        read_tmx(path)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('<?xml version="1.0"?><xliff><body/></xliff>', "not a TMX file"),
+    ('<?xml version="1.0"?><tmx version="1.4"><header/></tmx>', "no <body>"),
+    ('<?xml version="1.0"?><tmx version="1.4"><body><tu>', "Premature end"),
+])
+def test_streaming_read_still_refuses_what_is_not_tmx(tmp_path: Path, text: str, words: str):
+    path = tmp_path / "x.tmx"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TmxError, match=words):
+        read_tmx(path)

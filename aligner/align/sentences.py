@@ -25,6 +25,7 @@ from aligner.formats.units import (
     PROP_KIND,
     PROP_MODEL,
     PROP_SEGMENT,
+    PROP_TGT_SEGMENT,
     PROP_STATUS,
     PROP_TERMS,
 )
@@ -118,6 +119,7 @@ def bead_units(
         props = [
             (PROP_DOC, doc),
             (PROP_SEGMENT, " ".join(str(src[i].index) for i in bead.src)),
+            (PROP_TGT_SEGMENT, " ".join(str(tgt[i].index) for i in bead.tgt)),
             (PROP_KIND, first.kind),
             (PROP_STATUS, "draft"),
             (PROP_BEAD, bead.kind),

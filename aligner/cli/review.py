@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary, read_units
+from aligner.cli.common import app, fail, load_glossary, warn
 
 
 @app.command()
@@ -16,39 +16,75 @@ def qa(
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
-    """Check translation units: terms, numbers, footnotes, URLs, empty/untranslated, length, brackets."""
-    import json
+    """Check translation units: terms, numbers, footnotes, URLs, empty/untranslated, length, brackets.
 
-    from aligner.quality.qa import ERROR, check_units
+    Files are read as a stream and every finding is written as it is known (one line
+    each in the table), so a file of 100,000 units needs no more memory than one of 100.
+    A file that cannot be read costs one error line; the other files are still checked.
+    """
+    import json
+    import sys
+
+    from aligner.formats.tmx import TmxError, iter_tmx, pair_missing, warn_inline
+    from aligner.quality.qa import ERROR, check_stream
 
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
     termbase = load_glossary(glossary)
-    rows = []
-    for path in paths:
-        units = read_units(path)
-        for n, (unit, issues) in enumerate(zip(units, check_units(units, termbase)), 1):
-            for issue in issues:
-                rows.append({"file": str(path), "tuid": unit.tuid or str(n), "unit": n,
-                             "severity": issue.severity, "check": issue.check, "message": issue.message})
-    errors = sum(r["severity"] == ERROR for r in rows)
+    out = sys.stdout
+    errors = warnings_ = 0
+    bad_files = 0
+    first = True
     if format == "json":
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        out.write("[")
+    for path in paths:
+        if not path.is_file():
+            warn(f"error: {path}: no such file")
+            bad_files += 1
+            continue
+        stats: dict[str, int] = {}
+        languages: list[str] = []
+        try:
+            for n, tuid, issues in check_stream(iter_tmx(path, stats=stats, languages=languages), termbase):
+                for issue in issues:
+                    severity = issue.severity
+                    if severity == ERROR:
+                        errors += 1
+                    else:
+                        warnings_ += 1
+                    if format == "json":
+                        row = {"file": str(path), "tuid": tuid or str(n), "unit": n, "severity": severity,
+                               "check": issue.check, "message": issue.message}
+                        out.write(("\n " if first else ",\n ") + json.dumps(row, ensure_ascii=False))
+                        first = False
+                    else:
+                        out.write(table_line(path.name, tuid or str(n), severity, issue.check, issue.message))
+        except TmxError as exc:
+            warn(f"error: {exc}")
+            bad_files += 1
+            continue
+        except OSError as exc:
+            warn(f"error: {path}: {exc.strerror or exc}")
+            bad_files += 1
+            continue
+        if not stats.get("units") and pair_missing(languages):
+            warn(f"error: {path}: {pair_missing(languages)}")
+            bad_files += 1
+        warn_inline(path, stats)
+    if format == "json":
+        out.write("\n]\n" if not first else "]\n")
     else:
-        from rich.console import Console
-        from rich.markup import escape
-        from rich.table import Table
-
-        table = Table("file", "unit", "severity", "check", "message", show_lines=False)
-        for r in rows:
-            style = "red" if r["severity"] == ERROR else "yellow"
-            table.add_row(escape(Path(r["file"]).name), escape(r["tuid"]), f"[{style}]{r['severity']}[/]", r["check"], escape(r["message"]))
-        console = Console(soft_wrap=False)
-        if rows:
-            console.print(table)
-        console.print(f"{errors} error(s), {len(rows) - errors} warning(s) in {len(paths)} file(s)")
+        out.write(f"{errors} error(s), {warnings_} warning(s) in {len(paths)} file(s)\n")
+    out.flush()
+    if bad_files:
+        raise typer.Exit(2)
     if errors:
         raise typer.Exit(1)
+
+
+def table_line(file: str, unit: str, severity: str, check: str, message: str) -> str:
+    """One finding as a plain line of the ``qa`` table (tab-free, aligned columns, no markup to render)."""
+    return f"{file:<20} {unit:<14} {severity:<8} {check:<16} {message}\n"
 
 
 @app.command()

@@ -23,13 +23,14 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import datetime, timezone
+from collections.abc import Iterator
 from pathlib import Path
 
 from lxml import etree
 
 from aligner.formats.files import atomic_write
 from aligner.formats.units import PROP_BEAD, PROP_KIND
-from aligner.formats.xml import XML_LANG, element_lang, norm_lang, parse_xml
+from aligner.formats.xml import XML_LANG, element_lang, internal_entities, iterparse_safe, norm_lang, parse_xml
 from aligner.types import Unit
 from aligner.version import __version__
 
@@ -167,26 +168,163 @@ def write_tmx(
     atomic_write(path, tmx_bytes(units, srclang, tgtlang, header_props=header_props, omit_empty=omit_empty))
 
 
-def _text(el: etree._Element | None, stats: dict[str, int]) -> str:
-    """Text content of a ``seg``/``note``/``prop``; inline elements are flattened to their text."""
-    if el is None:
-        return ""
-    parts = [el.text or ""]
-    inline = False
-    for child in el:
-        if isinstance(child.tag, str):
-            if child.tag in INLINE_TAGS:
-                inline = True
-            parts.append(_text(child, {}))
-        # Unexpanded entity references and comments contribute nothing; their tails do.
-        parts.append(child.tail or "")
-    if inline:
-        stats["inline"] = stats.get("inline", 0) + 1
-    return "".join(parts)
+class _Reader:
+    """Text of the elements of one file: inline markup flattened, declared entities refused."""
+
+    def __init__(self, path: str | Path, stats: dict[str, int]) -> None:
+        self.path = path
+        self.stats = stats
+        self.entities: frozenset[str] | None = None  # the file's declared entities, read once
+
+    def text(self, el: etree._Element | None, count: bool = True) -> str:
+        """Text content of a ``seg``/``note``/``prop``; inline elements are flattened to their text."""
+        if el is None:
+            return ""
+        parts = [el.text or ""]
+        inline = False
+        for child in el:
+            if isinstance(child.tag, str):
+                if child.tag in INLINE_TAGS:
+                    inline = True
+                parts.append(self.text(child, count=False))
+            elif isinstance(child, etree._Entity):
+                self._entity(child)
+            # Comments and references to external (never fetched) entities contribute nothing; their tails do.
+            parts.append(child.tail or "")
+        if inline and count:
+            self.stats["inline"] = self.stats.get("inline", 0) + 1
+        return "".join(parts)
+
+    def _entity(self, ref: etree._Entity) -> None:
+        if self.entities is None:
+            self.entities = internal_entities(ref)
+        if ref.name in self.entities:
+            raise _fail(self.path, ref.sourceline, f"entity &{ref.name}; declared in the file's DTD is not expanded "
+                        "(DTD entities never are); replace it by its text")
 
 
 def _fail(path: str | Path, line: int | None, message: str) -> TmxError:
     return TmxError(f"{path}:{line or 1}: {message}")
+
+
+def pair_missing(languages: list[str], srclang: str = "id", tgtlang: str = "en") -> str:
+    """Why a file whose ``<tuv>`` languages are ``languages`` (as written) gave no unit to work on;
+    ``''`` for a file with no ``<tuv>`` at all (an empty file is not a wrong one)."""
+    if not languages:
+        return ""
+    return f"no {srclang}->{tgtlang} pair: the file has {', '.join(languages)}"
+
+
+def iter_tmx(
+    path: str | Path,
+    srclang: str = "id",
+    tgtlang: str = "en",
+    stats: dict[str, int] | None = None,
+    languages: list[str] | None = None,
+) -> Iterator[Unit]:
+    """The units of :func:`read_tmx`, one by one, read as a stream.
+
+    Each ``<tu>`` is dropped from the parsed tree once it is read, so memory
+    stays flat however long the file is.  ``stats`` is complete once the
+    iteration ends; the inline-markup warning is the caller's (:func:`warn_inline`).
+    ``languages`` (if given) receives the ``<tuv>`` languages as written, in order of first use.
+    """
+    stats = {} if stats is None else stats
+    src_code, tgt_code = norm_lang(srclang), norm_lang(tgtlang)
+    reader = _Reader(path, stats)
+    count = 0
+    root: etree._Element | None = None
+    body: etree._Element | None = None  # the root's first <body>, while it is being read
+    seen_body = False
+    try:
+        for event, el in iterparse_safe(path, ("start", "end"), ("body", "tu")):
+            if root is None:
+                root = el.getroottree().getroot()
+                if root.tag != "tmx":
+                    raise _fail(path, root.sourceline, f"not a TMX file: root element is <{root.tag}>, expected <tmx>")
+            if el.tag == "body":
+                if event == "start" and not seen_body and el.getparent() is root:
+                    body, seen_body = el, True
+                elif event == "end" and el is body:
+                    body = None
+                continue
+            if event == "start" or body is None or el.getparent() is None:
+                continue
+            if languages is not None and not count:  # (only a file without units needs them named)
+                for tuv in el.iterfind("tuv"):
+                    code = tuv.get(XML_LANG) or tuv.get("lang") or ""
+                    if code not in languages:
+                        languages.append(code)
+            unit = _unit(el, reader, src_code, tgt_code)
+            # Drop what is read: the unit's content and every sibling before it.
+            el.clear(keep_tail=True)
+            if el.getparent() is body:  # (a <tu> nested deeper is dropped with its ancestor)
+                while el.getprevious() is not None:
+                    del body[0]
+            if unit is not None:
+                count += 1
+                yield unit
+    except etree.XMLSyntaxError as exc:
+        raise _fail(path, exc.lineno, exc.msg) from exc
+    except OSError as exc:
+        raise TmxError(f"{path}: cannot read: {exc}") from exc
+    if root is None:
+        root = _root_of(path)
+        if root.tag != "tmx":
+            raise _fail(path, root.sourceline, f"not a TMX file: root element is <{root.tag}>, expected <tmx>")
+    if not seen_body:
+        raise _fail(path, root.sourceline, "TMX file has no <body>")
+    stats["units"] = count
+
+
+def _root_of(path: str | Path) -> etree._Element:
+    """The root element of a file that has no ``<body>`` or ``<tu>`` at all (small, so parsed whole)."""
+    try:
+        return parse_xml(path).getroot()
+    except etree.XMLSyntaxError as exc:
+        raise _fail(path, exc.lineno, exc.msg) from exc
+    except OSError as exc:
+        raise TmxError(f"{path}: cannot read: {exc}") from exc
+
+
+def _unit(tu: etree._Element, reader: _Reader, src_code: str, tgt_code: str) -> Unit | None:
+    """The unit of one ``<tu>``; None (counted as ``skipped``) when it has no source side."""
+    stats, path = reader.stats, reader.path
+    texts: dict[str, str] = {}
+    for tuv in tu.findall("tuv"):
+        lang = element_lang(tuv)
+        if not lang:
+            raise _fail(path, tuv.sourceline, "<tuv> without lang or xml:lang")
+        seg = tuv.find("seg")
+        if seg is None:
+            raise _fail(path, tuv.sourceline, "<tuv> without <seg>")
+        if lang in texts:
+            stats["extra_tuv"] = stats.get("extra_tuv", 0) + 1
+            continue
+        texts[lang] = reader.text(seg)
+    if src_code not in texts:
+        stats["skipped"] = stats.get("skipped", 0) + 1
+        return None
+    return Unit(
+        source=texts[src_code],
+        target=texts.get(tgt_code, ""),
+        props=tuple((p.get("type", ""), reader.text(p, count=False)) for p in tu.findall("prop")),
+        notes=tuple(reader.text(n, count=False) for n in tu.findall("note")),
+        tuid=tu.get("tuid", ""),
+        changedate=tu.get("changedate", ""),
+        creationdate=tu.get("creationdate", ""),
+        creationid=tu.get("creationid", ""),
+        changeid=tu.get("changeid", ""),
+    )
+
+
+def warn_inline(path: str | Path, stats: dict[str, int], stacklevel: int = 2) -> None:
+    """The :class:`TmxWarning` a read gives when inline markup was flattened (none otherwise)."""
+    if stats.get("inline"):
+        warnings.warn(
+            TmxWarning(f"{path}: inline markup (bpt/ept/ph/it/hi) in {stats['inline']} segment(s) kept as plain text"),
+            stacklevel=stacklevel + 1,
+        )
 
 
 def read_tmx(
@@ -198,58 +336,13 @@ def read_tmx(
     empty target.  ``stats`` (if given) receives counts: ``units``,
     ``skipped`` (no source), ``inline`` (segments whose inline markup was
     flattened), ``extra_tuv`` (further variants of a language, ignored).
-    Raises :class:`TmxError` ("file:line: what") for anything that is not TMX.
+    Raises :class:`TmxError` ("file:line: what") for anything that is not TMX,
+    and for a reference to an entity the file declares (its text is never expanded).
+    The file is read as a stream (:func:`iter_tmx`).
     """
     stats = {} if stats is None else stats
-    src_code, tgt_code = norm_lang(srclang), norm_lang(tgtlang)
-    try:
-        tree = parse_xml(path)
-    except etree.XMLSyntaxError as exc:
-        raise _fail(path, exc.lineno, exc.msg) from exc
-    except OSError as exc:
-        raise TmxError(f"{path}: cannot read: {exc}") from exc
-    root = tree.getroot()
-    if root.tag != "tmx":
-        raise _fail(path, root.sourceline, f"not a TMX file: root element is <{root.tag}>, expected <tmx>")
-    body = root.find("body")
-    if body is None:
-        raise _fail(path, root.sourceline, "TMX file has no <body>")
-    units: list[Unit] = []
-    for tu in body.iter("tu"):
-        texts: dict[str, str] = {}
-        for tuv in tu.findall("tuv"):
-            lang = element_lang(tuv)
-            if not lang:
-                raise _fail(path, tuv.sourceline, "<tuv> without lang or xml:lang")
-            seg = tuv.find("seg")
-            if seg is None:
-                raise _fail(path, tuv.sourceline, "<tuv> without <seg>")
-            if lang in texts:
-                stats["extra_tuv"] = stats.get("extra_tuv", 0) + 1
-                continue
-            texts[lang] = _text(seg, stats)
-        if src_code not in texts:
-            stats["skipped"] = stats.get("skipped", 0) + 1
-            continue
-        units.append(
-            Unit(
-                source=texts[src_code],
-                target=texts.get(tgt_code, ""),
-                props=tuple((p.get("type", ""), _text(p, {})) for p in tu.findall("prop")),
-                notes=tuple(_text(n, {}) for n in tu.findall("note")),
-                tuid=tu.get("tuid", ""),
-                changedate=tu.get("changedate", ""),
-                creationdate=tu.get("creationdate", ""),
-                creationid=tu.get("creationid", ""),
-                changeid=tu.get("changeid", ""),
-            )
-        )
-    stats["units"] = len(units)
-    if stats.get("inline"):
-        warnings.warn(
-            TmxWarning(f"{path}: inline markup (bpt/ept/ph/it/hi) in {stats['inline']} segment(s) kept as plain text"),
-            stacklevel=2,
-        )
+    units = list(iter_tmx(path, srclang, tgtlang, stats))
+    warn_inline(path, stats)
     return units
 
 

@@ -177,16 +177,23 @@ class TmxDocument:
         """Every ``<tu>`` of the body in document order."""
         return self.body.iter("tu")
 
-    def unit_of(self, tu: etree._Element) -> Unit | None:
-        """The plain view of ``tu`` (source, target, props, notes, attributes); None without a source side."""
+    def unit_of(self, tu: etree._Element, shared: dict[tuple[str, str], tuple[str, str]] | None = None) -> Unit | None:
+        """The plain view of ``tu`` (source, target, props, notes, attributes); None without a source side.
+
+        ``shared``: props already seen, so that units with the same prop (``x-kind``
+        ``sentence``...) hold one copy of it (the memory of a file of 20,000 units).
+        """
         src = find_tuv(tu, self.srclang)
         if src is None:
             return None
         tgt = find_tuv(tu, self.tgtlang)
+        props = tuple((p.get("type", ""), "".join(p.itertext())) for p in tu.findall("prop"))
+        if shared is not None:
+            props = tuple(shared.setdefault(prop, prop) for prop in props)
         return Unit(
             source=seg_text(src.find("seg")),
             target=seg_text(tgt.find("seg")) if tgt is not None else "",
-            props=tuple((p.get("type", ""), "".join(p.itertext())) for p in tu.findall("prop")),
+            props=props,
             notes=tuple("".join(n.itertext()) for n in tu.findall("note")),
             tuid=tu.get("tuid", ""),
             changedate=tu.get("changedate", ""),
@@ -197,8 +204,9 @@ class TmxDocument:
         """Every unit with its key (see the module docstring) and plain view."""
         seen: Counter[str] = Counter()
         out = []
+        shared: dict[tuple[str, str], tuple[str, str]] = {}
         for tu in self.tus():
-            unit = self.unit_of(tu)
+            unit = self.unit_of(tu, shared)
             tuid = tu.get("tuid")
             if tuid:
                 name = f"tuid:{tuid}"
@@ -269,13 +277,18 @@ class TmxDocument:
 
     def set_status(self, tu: etree._Element, status: str) -> None:
         """Set the ``x-status`` prop, adding one after the unit's notes and props if it has none."""
-        status, _ = xml_safe(status)
+        self.set_prop(tu, STATUS_PROP, status)
+
+    @staticmethod
+    def set_prop(tu: etree._Element, kind: str, value: str) -> None:
+        """Set the unit's first ``<prop type=kind>``, adding one after its notes and props if it has none."""
+        value, _ = xml_safe(value)
         for prop in tu.findall("prop"):
-            if prop.get("type") == STATUS_PROP:
-                prop.text = status
+            if prop.get("type") == kind:
+                prop.text = value
                 return
-        prop = etree.Element("prop", type=STATUS_PROP)
-        prop.text = status
+        prop = etree.Element("prop", type=kind)
+        prop.text = value
         heads = [c for c in tu if c.tag in ("note", "prop")]
         # TMX wants notes and props before the first <tuv>.
         _insert_after(tu, heads[-1] if heads else None, prop)

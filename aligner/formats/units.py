@@ -12,6 +12,7 @@ from aligner.types import Draft, Segment, Unit
 # Names of the TMX <prop type="..."> values every unit carries; one spelling for writers and readers.
 PROP_DOC = "x-doc"  # the article the unit comes from
 PROP_SEGMENT = "x-segment"  # index(es) of the source segment(s)
+PROP_TGT_SEGMENT = "x-tgt-segment"  # index(es) of the target segment(s) an alignment unit holds
 PROP_KIND = "x-kind"  # segment kind: sentence, heading, meta, reference, boilerplate
 PROP_STATUS = "x-status"  # draft or approved (set by review)
 PROP_MODEL = "x-model"  # the model that wrote the draft

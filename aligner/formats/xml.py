@@ -25,11 +25,34 @@ _NAME_START = (
 _NCNAME = re.compile(f"[{_NAME_START}][{_NAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]*\\Z")
 
 
+# The one set of parser settings every reader here uses (tree or streaming).  Entities stay
+# references: an external one is never fetched, and libxml2 refuses entity amplification.
+SAFE_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False, "huge_tree": False,
+}
+
+
 def safe_parser() -> etree.XMLParser:
     """An lxml parser that loads no DTD, resolves no entity and never uses the network."""
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
+    return etree.XMLParser(**SAFE_OPTIONS)
+
+
+def iterparse_safe(path: str | Path, events: tuple[str, ...], tag: tuple[str, ...]) -> etree.iterparse:
+    """``etree.iterparse`` of ``path`` with the settings of :func:`safe_parser` (a streaming read)."""
+    return etree.iterparse(str(path), events=events, tag=tag, **SAFE_OPTIONS)
+
+
+def internal_entities(el: etree._Element) -> frozenset[str]:
+    """Names of the entities the document of ``el`` declares *with a value* in its internal DTD.
+
+    Such a reference stands for text the file itself holds; since no entity is ever expanded,
+    a reader must refuse it rather than drop that text.  (External ones, ``SYSTEM``, are never
+    fetched, so they carry nothing to lose.)
+    """
+    dtd = el.getroottree().docinfo.internalDTD
+    if dtd is None:
+        return frozenset()
+    return frozenset(e.name for e in dtd.iterentities() if e.system_url is None and e.content is not None)
 
 
 def parse_xml(path: str | Path) -> etree._ElementTree:
@@ -39,6 +62,9 @@ def parse_xml(path: str | Path) -> etree._ElementTree:
 
 def norm_lang(code: str) -> str:
     """Primary language subtag, lower case: ``ID`` / ``id-ID`` / ``id_ID`` / ``in`` -> ``id``."""
+    if len(code) == 2 and code.isalpha():  # the usual "id" / "EN": no split to do
+        primary = code.lower()
+        return _LANG_ALIASES.get(primary, primary)
     primary = re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower()
     return _LANG_ALIASES.get(primary, primary)
 

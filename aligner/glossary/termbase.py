@@ -76,6 +76,7 @@ class _Matcher:
         self.forms: list[tuple[Term, str, int]] = []  # (term, form, flags), in termbase order
         self.by_words: dict[str, list[int]] = {}  # "w1 w2 ..." (all words, folded)
         self.lengths: set[int] = set()  # how many words the keys have
+        self.firsts: set[str] = set()  # the first word of every key
         self.by_char: dict[str, list[int]] = {}  # forms that start with punctuation
         self.scanned: list[int] = []
         for term in terms:
@@ -90,6 +91,7 @@ class _Matcher:
                 if words:
                     self.by_words.setdefault(" ".join(words), []).append(n)
                     self.lengths.add(len(words))
+                    self.firsts.add(words[0])
                 elif not first or not first.isascii():
                     self.scanned.append(n)
                 elif not word:
@@ -124,9 +126,11 @@ class _Matcher:
         # match covers whole words of the text, so a form that matches is always found.)
         index = self.by_words
         tries = [(w, index[f]) for w, f in enumerate(folded) if f in index] if 1 in self.lengths else []
-        for k in sorted(self.lengths - {1}):
-            grams = map(" ".join, zip(*(folded[i:] for i in range(k))))
-            tries += [(w, index[g]) for w, g in enumerate(grams) if g in index]
+        # A key of several words can only start at a word that begins some key.
+        starts = [w for w, f in enumerate(folded) if f in self.firsts]
+        for k in sorted(self.lengths - {1}) if starts else ():
+            grams = ((w, " ".join(folded[w : w + k])) for w in starts if w + k <= len(folded))
+            tries += [(w, index[g]) for w, g in grams if g in index]
         for p in [p for p, f in enumerate(folded) if f[-3:] in _CLITICS]:
             for k in self.lengths:
                 if p - k + 1 >= 0:

@@ -10,11 +10,11 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from aligner.formats.units import PROP_DOC, PROP_KIND
-from aligner.glossary.termbase import Termbase, check_draft
+from aligner.glossary.termbase import Termbase, TermHit, check_draft
 from aligner.text import FOOTNOTE, NUMBER, URL, count, footnotes, urls
 from aligner.types import Unit
 
@@ -58,6 +58,11 @@ _MONTH.update({name[:3]: i + 1 for i, name in enumerate(_MONTHS_EN)})
 _MONTH["sept"] = 9
 _MONTH["agu"] = _MONTH["agt"] = 8
 _MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
+# Three letters every month name above contains (a date is looked for only where one occurs).
+_MONTH_STEMS = frozenset(name[:3] for name in _MONTH)
+_DIGIT = re.compile(r"\d")
+# One group of three digits after the language's decimal mark: "6,700" in Indonesian could be English.
+_ONE_GROUP = {"id": re.compile(r"\d{1,3},\d{3}"), "en": re.compile(r"\d{1,3}\.\d{3}")}
 
 _WORDS_ID = "nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas".split()
 _WORDS_EN = "zero one two three four five six seven eight nine ten eleven twelve".split()
@@ -65,6 +70,8 @@ _NUMBER_WORDS = {
     "id": {w: i for i, w in enumerate(_WORDS_ID)} | {"dua belas": 12, "seratus": 100, "seribu": 1000},
     "en": {w: i for i, w in enumerate(_WORDS_EN)} | {"hundred": 100, "a hundred": 100, "thousand": 1000},
 }
+
+_NUMBER_WORD_KEYS = {lang: tuple((w, f"{v:g}") for w, v in words.items()) for lang, words in _NUMBER_WORDS.items()}
 
 # A number with optional separators; the language decides which separator is decimal.
 # A short letter suffix is a unit or decade ("155mm", "1990s", "1990-an" has a hyphen anyway).
@@ -84,6 +91,8 @@ def parse_number(token: str, lang: str) -> float | None:
     separator followed by exactly three digits is a thousands group
     (``1.000`` in Indonesian, ``1,000`` in English).
     """
+    if token.isdigit():
+        return float(token)
     group, decimal = (".", ",") if lang == "id" else (",", ".")
     if group in token and decimal in token:
         if token.rfind(group) > token.rfind(decimal):
@@ -95,7 +104,8 @@ def parse_number(token: str, lang: str) -> float | None:
             return float(token.replace(group, ".")) if token.count(group) == 1 else None
         return float(token.replace(group, ""))
     if decimal in token:
-        return float(token.replace(decimal, "."))
+        # "0.0.0" (a version, a section number) is no number of either convention.
+        return float(token.replace(decimal, ".")) if token.count(decimal) == 1 else None
     return float(token)
 
 
@@ -112,7 +122,15 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     ``6.700`` in English), which could be written in the other convention.
     """
     found: list[tuple[str, str]] = []
-    text = _strip_spans(text, URL, FOOTNOTE)
+    if not _DIGIT.search(text):
+        return found  # every number, date and percentage has a digit
+    # Cheap substring tests first: each pattern scans the whole text, and most texts have
+    # no URL, footnote, slash date or month name.
+    lower = text.lower()
+    if _may_have_url(text):
+        text = _strip_spans(text, URL)
+    if "[" in text:
+        text = _strip_spans(text, FOOTNOTE)
 
     def date(m: re.Match[str], day: int, month: int, year: int) -> str:
         key = f"{year:04d}-{month:02d}-{day:02d}"
@@ -120,16 +138,18 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
         return " " * len(m.group(0))
 
     # Numeric dates are day/month/year in Indonesian and the MT keeps them as they are.
-    text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
-    text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
-    text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
+    if "/" in text:
+        text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
+    if any(stem in lower for stem in _MONTH_STEMS):
+        text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
+        text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
     decimal = "," if lang == "id" else "."
     for m in _NUM_RE.finditer(text):
         token, pct = m.group(1), "%" if m.group(2) else ""
         value = parse_number(token, lang)
         key = (f"{value:g}" if value is not None and value < 1e15 else token) + pct
         alt = key
-        if re.fullmatch(rf"\d{{1,3}}{re.escape(decimal)}\d{{3}}", token):
+        if decimal in token and _ONE_GROUP[lang].fullmatch(token):
             alt = f"{float(token.replace(decimal, '')):g}" + pct
         found.append((key, alt))
     return found
@@ -143,14 +163,17 @@ def numbers(text: str, lang: str) -> Counter[str]:
 def _number_words(text: str, lang: str) -> Counter[str]:
     words: Counter[str] = Counter()
     lower = text.lower()
-    for word, value in _NUMBER_WORDS[lang].items():
-        words[f"{value:g}"] += count(word, lower)
+    for word, key in _NUMBER_WORD_KEYS[lang]:
+        if word in lower:  # most texts spell out none of them: skip the word-boundary search
+            words[key] += count(word, lower)
     return words
 
 
 def _check_numbers(source: str, target: str) -> list[Issue]:
     src_tokens, tgt_tokens = _number_tokens(source, "id"), _number_tokens(target, "en")
     src, tgt = Counter(k for k, _ in src_tokens), Counter(k for k, _ in tgt_tokens)
+    if src == tgt:
+        return []
     lost, added = src - tgt, tgt - src
     # "6,700" in an Indonesian text written the English way: read it that way before complaining.
     # (Not the other way round: "1.000" in the English is a slip the reviewer must fix.)
@@ -160,8 +183,10 @@ def _check_numbers(source: str, target: str) -> list[Issue]:
             added[alt] -= 1
     lost, added = +lost, +added
     # Small numbers may be spelt out on the other side ("2 negara" -> "Two countries").
-    lost -= _number_words(target, "en")
-    added -= _number_words(source, "id")
+    if lost:
+        lost -= _number_words(target, "en")
+    if added:
+        added -= _number_words(source, "id")
     issues = []
     if lost:
         issues.append(Issue("number-mismatch", f"number(s) in source missing from target: {', '.join(sorted(lost))}"))
@@ -173,6 +198,8 @@ def _check_numbers(source: str, target: str) -> list[Issue]:
 # --- other single-unit checks ----------------------------------------------
 
 def _check_footnotes(source: str, target: str) -> list[Issue]:
+    if "[" not in source and "[" not in target:
+        return []
     src, tgt = Counter(footnotes(source)), Counter(footnotes(target))
     issues = []
     if src - tgt:
@@ -182,7 +209,14 @@ def _check_footnotes(source: str, target: str) -> list[Issue]:
     return issues
 
 
+def _may_have_url(text: str) -> bool:
+    """False when ``text`` certainly holds no URL (the pattern needs ``://`` or ``www.``)."""
+    return "//" in text or "." in text and "www." in text.lower()
+
+
 def _check_urls(source: str, target: str) -> list[Issue]:
+    if not _may_have_url(source) and not _may_have_url(target):
+        return []
     src, tgt = Counter(urls(source)), Counter(urls(target))
     if src == tgt:
         return []
@@ -195,24 +229,32 @@ def _check_urls(source: str, target: str) -> list[Issue]:
 
 
 _PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+_CLOSING_QUOTE = re.compile(r"’(?!\w)|(?<!\w)’")
+
+
+def _depth(text: str, left: str, right: str) -> tuple[int, bool]:
+    """Final nesting depth of one bracket pair, and whether it ever went below zero."""
+    opened, closed = text.count(left), text.count(right)
+    if not closed or not opened:
+        # Without one of the two the walk is known: no need to go character by character.
+        return opened - closed, closed > 0
+    depth, dipped = 0, False
+    for ch in text:
+        if ch == left:
+            depth += 1
+        elif ch == right:
+            depth -= 1
+            dipped = dipped or depth < 0
+    return depth, dipped
 
 
 def _balance(text: str) -> tuple:
     """A signature of quote/bracket balance; equal signatures mean nothing was broken."""
-    sig: list[object] = []
-    for left, right in _PAIRS:
-        depth, dipped = 0, False
-        for ch in text:
-            if ch == left:
-                depth += 1
-            elif ch == right:
-                depth -= 1
-                dipped = dipped or depth < 0
-        sig.append((depth, dipped))
+    sig: list[object] = [_depth(text, left, right) for left, right in _PAIRS]
     # Straight and curly double quotes are interchangeable in MT output: compare parity.
     sig.append(sum(text.count(q) for q in '"“”') % 2)
     # ’ between letters is an apostrophe (King’s), not a closing quote.
-    closes = len(re.findall(r"’(?!\w)|(?<!\w)’", text))
+    closes = len(_CLOSING_QUOTE.findall(text)) if "’" in text else 0
     sig.append(text.count("‘") - closes)
     return tuple(sig)
 
@@ -244,8 +286,8 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _check_terms(source: str, target: str, termbase: Termbase) -> list[Issue]:
-    missing, forbidden = check_draft(termbase.match(source), target)
+def _check_terms(source: str, target: str, termbase: Termbase, hits: list[TermHit] | None = None) -> list[Issue]:
+    missing, forbidden = check_draft(termbase.match(source) if hits is None else hits, target)
     issues = [Issue("term-missing", f"glossary term {t.id}: '{t.target}' missing from target") for t in missing]
     issues += [Issue("forbidden-form", f"forbidden form used: '{form}'") for form in forbidden]
     return issues
@@ -254,6 +296,17 @@ def _check_terms(source: str, target: str, termbase: Termbase) -> list[Issue]:
 # --- length ratio norm ------------------------------------------------------
 
 _MIN_CHARS = 20  # ratios of very short segments (headings, names) say nothing
+
+
+def log_ratio(source: str, target: str) -> float | None:
+    """log(len(target)/len(source)) of a pair long enough to judge its length by, else None."""
+    if len(source) < _MIN_CHARS and len(target) < _MIN_CHARS or not source.strip() or not target.strip():
+        return None
+    return math.log(len(target) / len(source))
+
+
+def _counts_for_norm(unit: Unit) -> bool:
+    return len(unit.source) >= _MIN_CHARS and bool(unit.target.strip()) and unit.prop(PROP_KIND) != "boilerplate"
 
 
 @dataclass(frozen=True)
@@ -265,9 +318,11 @@ class LengthNorm:
 
     def outlier(self, source: str, target: str) -> float | None:
         """The ratio when it is far outside the norm, else None."""
-        if len(source) < _MIN_CHARS and len(target) < _MIN_CHARS or not source.strip() or not target.strip():
-            return None
-        lr = math.log(len(target) / len(source))
+        lr = log_ratio(source, target)
+        return None if lr is None else self.far(lr)
+
+    def far(self, lr: float) -> float | None:
+        """The ratio of log ratio ``lr`` when it is far outside the norm, else None."""
         # Far = beyond 3 robust deviations AND beyond a factor of 2: short documents have tiny spreads.
         limit = max(3 * self.spread, math.log(2))
         return math.exp(lr) if abs(lr - self.median) > limit else None
@@ -275,11 +330,11 @@ class LengthNorm:
 
 def length_norm(units: Sequence[Unit]) -> LengthNorm:
     """The length-ratio norm of ``units`` (median and MAD of log ratios); neutral when too few."""
-    ratios = [
-        math.log(len(u.target) / len(u.source))
-        for u in units
-        if len(u.source) >= _MIN_CHARS and u.target.strip() and u.prop(PROP_KIND) != "boilerplate"
-    ]
+    return norm_of([math.log(len(u.target) / len(u.source)) for u in units if _counts_for_norm(u)])
+
+
+def norm_of(ratios: list[float]) -> LengthNorm:
+    """The norm of a document's log length ratios (median and MAD); neutral when too few."""
     if len(ratios) < 5:
         return LengthNorm()
     median = statistics.median(ratios)
@@ -289,27 +344,53 @@ def length_norm(units: Sequence[Unit]) -> LengthNorm:
 
 # --- public entry points ----------------------------------------------------
 
-def check_unit(unit: Unit, termbase: Termbase | None = None, norm: LengthNorm | None = None) -> list[Issue]:
-    """All issues of one unit; boilerplate units (never translated) have none."""
-    if unit.prop(PROP_KIND) == "boilerplate":
+def check_unit(
+    unit: Unit, termbase: Termbase | None = None, norm: LengthNorm | None = None, hits: list[TermHit] | None = None
+) -> list[Issue]:
+    """All issues of one unit; boilerplate units (never translated) have none.
+
+    ``hits``: the termbase's matches in the source when the caller has them already
+    (the review page does), so the glossary is not matched twice.
+    """
+    parts = _check_parts(unit, termbase, hits)
+    if parts is None:
         return []
+    head, tail = parts
+    norm = norm or LengthNorm()
+    lr = log_ratio(unit.source, unit.target)
+    length = _length_issue(lr, norm) if lr is not None else None
+    return head + [length] + tail if length else head + tail
+
+
+def _length_issue(lr: float, norm: LengthNorm) -> Issue | None:
+    ratio = norm.far(lr)
+    if ratio is None:
+        return None
+    return Issue("length-ratio", f"length ratio {ratio:.2f} is far outside this document's norm ({math.exp(norm.median):.2f})")
+
+
+def _check_parts(
+    unit: Unit, termbase: Termbase | None, hits: list[TermHit] | None = None
+) -> tuple[list[Issue], list[Issue]] | None:
+    """The issues of a unit that come before and after its length check (None: not checked at all).
+
+    Split so that :func:`check_stream` can check a unit when it is read and add the
+    length check, which needs the whole document's norm, at the end.
+    """
+    if unit.prop(PROP_KIND) == "boilerplate":
+        return None
     source, target = unit.source, unit.target
     if source.strip() and not target.strip():
-        return [Issue("empty-target", "target is empty")]
+        return [Issue("empty-target", "target is empty")], []
     issues: list[Issue] = []
     if termbase is not None:
-        issues += _check_terms(source, target, termbase)
+        issues += _check_terms(source, target, termbase, hits)
     issues += _check_numbers(source, target)
     issues += _check_footnotes(source, target)
     issues += _check_urls(source, target)
     if _norm(source) == _norm(target) and len(re.findall(r"[^\W\d_]{2,}", source)) >= 2:
         issues.append(Issue("untranslated", "target is identical to source"))
-    ratio = (norm or LengthNorm()).outlier(source, target)
-    if ratio is not None:
-        issues.append(Issue("length-ratio", f"length ratio {ratio:.2f} is far outside this document's norm ({math.exp((norm or LengthNorm()).median):.2f})"))
-    issues += _check_balance(source, target)
-    issues += _check_doubled(target)
-    return issues
+    return issues, _check_balance(source, target) + _check_doubled(target)
 
 
 def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list[list[Issue]]:
@@ -321,4 +402,38 @@ def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list
     return [check_unit(u, termbase, norms[u.prop(PROP_DOC)]) for u in units]
 
 
-__all__ = ["ERROR", "WARNING", "SEVERITY", "Issue", "LengthNorm", "check_unit", "check_units", "length_norm", "numbers", "parse_number"]
+_NONE: tuple[Issue, ...] = ()
+
+
+def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Iterator[tuple[int, str, list[Issue]]]:
+    """``(position from 1, tuid, issues)`` of every unit with issues, in order, as :func:`check_units` finds them.
+
+    The units are read once and not kept: each is checked as it comes, and only
+    what its length check needs later (its document and log length ratio) and
+    the issues found are held until the end, when every document's norm is known.
+    """
+    ratios: dict[str, list[float]] = {}
+    held: list[tuple[int, str, str, Sequence[Issue], float | None, Sequence[Issue]]] = []
+    for n, unit in enumerate(units, 1):
+        parts = _check_parts(unit, termbase)
+        if parts is None:
+            continue
+        doc = unit.prop(PROP_DOC)
+        if _counts_for_norm(unit):
+            ratios.setdefault(doc, []).append(math.log(len(unit.target) / len(unit.source)))
+        head, tail = parts
+        # An empty target is the unit's only issue (check_unit returns early).
+        lr = None if head and head[0].check == "empty-target" else log_ratio(unit.source, unit.target)
+        if head or tail or lr is not None:
+            # Only what the output needs: empty lists are not kept, one per unit adds up.
+            held.append((n, unit.tuid, doc, head or _NONE, lr, tail or _NONE))
+    norms = {doc: norm_of(values) for doc, values in ratios.items()}
+    neutral = LengthNorm()
+    for n, tuid, doc, head, lr, tail in held:
+        length = _length_issue(lr, norms.get(doc, neutral)) if lr is not None else None
+        issues = [*head, length, *tail] if length else [*head, *tail]
+        if issues:
+            yield n, tuid, issues
+
+
+__all__ = ["check_stream", "log_ratio", "norm_of", "ERROR", "WARNING", "SEVERITY", "Issue", "LengthNorm", "check_unit", "check_units", "length_norm", "numbers", "parse_number"]

@@ -38,7 +38,7 @@ from aligner.formats.files import (
     backup_numbered,
     real_path,
 )
-from aligner.formats.tmx import XML_LANG, tmx_date, xml_safe
+from aligner.formats.tmx import XML_LANG, pair_missing, tmx_date, xml_safe
 from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
@@ -59,6 +59,7 @@ from aligner.formats.units import (
     PROP_KIND,
     PROP_SEGMENT,
     PROP_STATUS,
+    PROP_TGT_SEGMENT,
 )
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
@@ -72,6 +73,7 @@ from aligner.review.alignment import (
     split_at,
 )
 from aligner.segment.segmenter import segment
+from aligner.tm.fuzzy import word_diff
 from aligner.tm.review import tm_view
 from aligner.types import Unit
 
@@ -117,6 +119,14 @@ def _side(unit: Unit | None) -> dict[str, str] | None:
         return None
     return {"source": unit.source, "target": unit.target, "status": status_of(unit),
             "changeid": unit.changeid, "changedate": unit.changedate}
+
+
+def _prop_text(tu: Any, kind: str) -> str | None:
+    """The text of the unit's first ``<prop type=kind>``; None when it has none."""
+    for prop in tu.iterfind("prop"):
+        if prop.get("type") == kind:
+            return prop.text or ""
+    return None
 
 
 def _valid_status(status: Any) -> bool:
@@ -168,6 +178,7 @@ class ReviewSession:
         self._all: list[DocUnit] = []
         self._shown_entries: list[DocUnit] = []  # the entries self._shown was built from
         self._shown_norms: dict[str, LengthNorm] = {}
+        self._drafts: dict[str, str] = {}  # key -> its English before the first save that changed it
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
         self._load()
@@ -176,10 +187,7 @@ class ReviewSession:
         """Why the file has nothing to review in this language pair ('' when it has units)."""
         if self.entries:
             return ""
-        langs = self.languages()
-        if not langs:
-            return ""
-        return f"no {self.srclang}->{self.tgtlang} pair: the file has {', '.join(langs)}"
+        return pair_missing(self.languages(), self.srclang, self.tgtlang)
 
     def languages(self) -> list[str]:
         """The languages of the file's ``<tuv>`` elements, as written, in order of first use."""
@@ -223,6 +231,7 @@ class ReviewSession:
         assert unit is not None
         source_terms: list[dict[str, Any]] = []
         target_terms: list[dict[str, Any]] = []
+        hits = None
         if self.termbase is not None and not light:
             hits = self.termbase.match(unit.source)
             for hit in hits:
@@ -240,7 +249,9 @@ class ReviewSession:
                                 "id": term.id, "target": term.target, "kind": kind,
                             })
         target_terms.sort(key=lambda t: t["start"])
-        issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)))
+        issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)), hits)
+        # The English as first loaded (before this session's saves), for the page's diff of an edited unit.
+        draft = self._drafts.get(entry.key, entry.unit.target if entry.unit is not None else unit.target)
         src_seg, tgt_seg = self._segs(entry)
         tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
@@ -258,6 +269,7 @@ class ReviewSession:
             "bead": unit.prop(PROP_BEAD),
             "score": unit.prop(PROP_ALIGN_SCORE),
             "segment": unit.prop(PROP_SEGMENT),
+            "tgt_segment": unit.prop(PROP_TGT_SEGMENT),
             "flagged": aligner_flagged(unit),
             # Inline codes are shown as protected tokens; an English with codes is edited with
             # their tokens (target_tokens), which the save puts back as the codes they stand for.
@@ -270,6 +282,7 @@ class ReviewSession:
             "source_terms": source_terms,
             "target_terms": target_terms,
             "tm": tm_view(unit),
+            "draft_diff": word_diff(draft, unit.target) if draft != unit.target else None,
             **({"pending": True} if light else {}),
         }
 
@@ -423,6 +436,7 @@ class ReviewSession:
             try:
                 if not same_target:
                     doc.set_target(entry.element, target)
+                    self._drafts.setdefault(key, disk.target)
             except InlineCodes as exc:
                 raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
             if status != status_of(disk):
@@ -486,6 +500,7 @@ class ReviewSession:
                     tu.remove(note)
                 self._fill(doc, tu, pair, when)
             chosen.append(tu)
+        self._renumber(doc, tus, old, chosen, pairs)
         parent = tus[0].getparent()
         spot = parent.index(tus[0])
         tail = tus[0].tail
@@ -495,6 +510,28 @@ class ReviewSession:
             if tu.tail is None:
                 tu.tail = tail
             parent.insert(spot + k, tu)
+
+    @staticmethod
+    def _renumber(doc: TmxDocument, tus: list[Any], old: list[Pair], chosen: list[Any], pairs: list[Pair]) -> None:
+        """Give the units after a fix the segment numbers of the sentences they now hold.
+
+        A fix keeps each side's sentences in order, so the window's numbers, read in
+        order, are handed out again by how many sentences each new unit has.  A side
+        whose numbers do not count its sentences (no props, another tool's) is left alone.
+        """
+        for side, kind in (("src", PROP_SEGMENT), ("tgt", PROP_TGT_SEGMENT)):
+            numbers = [n for tu in tus for n in (_prop_text(tu, kind) or "").split()]
+            if not any(_prop_text(tu, kind) is not None for tu in tus):
+                continue
+            if len(numbers) != sum(len(p.side(side)) for p in old):
+                continue
+            at = 0
+            for tu, pair in zip(chosen, pairs):
+                count = len(pair.side(side))
+                value = " ".join(numbers[at:at + count])
+                at += count
+                if _prop_text(tu, kind) != value:
+                    doc.set_prop(tu, kind, value)
 
     def _fill(self, doc: TmxDocument, tu: Any, pair: Pair, when: str) -> None:
         for lang, text in ((doc.srclang, pair.text("src")), (doc.tgtlang, pair.text("tgt"))):

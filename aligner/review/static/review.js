@@ -148,6 +148,19 @@ function sourceCell(u) {
   return td;
 }
 
+// A word diff from the server ([op, text]: "=" both, "+" the newer text only, "-" the older only) into box.
+function diffNodes(ops, box) {
+  for (const [op, text] of ops) box.append(op === "=" ? text : el(op === "+" ? "ins" : "del", { text }));
+  return box;
+}
+
+// An edited unit: its English against the first draft (as loaded before this session's saves).
+function draftBlock(r, cur) {
+  if (!r.draft_diff || r.target !== cur.target) return null;
+  return diffNodes(r.draft_diff, el("div", { class: "draft-diff", title: "Changes to the first draft: added, removed" },
+    el("span", { class: "label", text: "vs. first draft: " })));
+}
+
 // Origin (TM exact / TM fuzzy / MT) and the fuzzy matches: their source with the words that
 // differ from this source marked, their English with a button (key t) to take it into the editor.
 function tmBlock(u) {
@@ -155,8 +168,7 @@ function tmBlock(u) {
   if (!t || !t.label) return null;
   const box = el("div", { class: "tm" }, el("span", { class: "origin " + (t.origin || "none"), text: t.label }));
   t.fuzzy.forEach((f, n) => {
-    const src = el("div", { class: "fz-src", lang: "id", title: `memory unit ${f.tuid}` });
-    for (const [op, text] of f.diff) src.append(op === "=" ? text : el(op === "+" ? "ins" : "del", { text }));
+    const src = diffNodes(f.diff, el("div", { class: "fz-src", lang: "id", title: `memory unit ${f.tuid}` }));
     box.append(el("div", { class: "fuzzy" }, el("span", { class: "score", text: `${f.score}%` }), src,
       el("div", { class: "fz-tgt", lang: "en", text: f.target }),
       el("button", { type: "button", "data-act": "take", "data-fuzzy": String(n), title: "Use this English (t)", text: "use" })));
@@ -213,6 +225,7 @@ function beadCell(u) {
   td.append(el("span", { class: "bead-kind" + (u.flagged ? " low" : ""), text: u.bead || "?" }));
   if (u.score) td.append(el("br"), el("span", { class: "score", title: "alignment confidence", text: Number(u.score).toFixed(2) }));
   if (u.segment) td.append(el("br"), el("span", { class: "segno", title: "source segment numbers", text: "§" + u.segment }));
+  if (u.tgt_segment) td.append(el("br"), el("span", { class: "segno tgt", title: "target segment numbers", text: "→§" + u.tgt_segment }));
   td.append(el("div", { class: "fixes" },
     el("button", { type: "button", "data-fix": "merge", "data-side": "tgt", title: "Merge the next unit's English into this one (m)", text: "⇡EN" }),
     el("button", { type: "button", "data-fix": "merge", "data-side": "src", title: "Merge the next unit's Indonesian into this one (M)", text: "⇡ID" }),
@@ -289,7 +302,12 @@ function issuesCell(u) {
   const list = el("ul", { class: "issues" });
   for (const i of row(u).issues) list.append(el("li", { class: i.severity, title: i.check, text: `${i.severity}: ${i.message}` }));
   for (const n of u.notes) list.append(el("li", { class: "note", title: "note from the TMX", text: `note: ${n}` }));
-  return el("td", { class: "iss" }, list);
+  const td = el("td", { class: "iss" });
+  // Beside the English, not in it: the English cell shows the text exactly as it is.
+  const diff = draftBlock(row(u), current(u));
+  if (diff) td.append(diff);
+  td.append(list);
+  return td;
 }
 
 function renderRow(u) {

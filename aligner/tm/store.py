@@ -14,7 +14,9 @@ for the threshold asked: a sentence scoring at least *t* shares at least
 ``ceil(t * n)`` of the query's *n* words, so it contains one of the query's
 ``n - ceil(t * n) + 1`` rarest words (prefix filtering); only rows of a
 possible length are scored.  An FTS5 ``trigram`` index over the sources serves
-the concordance (substring search in source or target).
+the concordance (substring search in source or target); it is brought up to
+date by the first search after rows were added (meta ``fts_upto``: the last row
+id it holds), not by every import, which it would slow down by a third.
 """
 
 from __future__ import annotations
@@ -219,9 +221,13 @@ class TranslationMemory:
                 # and the word counts it kept for the old candidate filter are not needed.
                 self._db.execute("ALTER TABLE units ADD COLUMN words TEXT")
                 self._db.execute("DROP TABLE IF EXISTS vocab")
+                # Its trigram index was kept up to date by every import.
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) SELECT 'fts_upto', coalesce(max(id), 0) FROM units"
+                )
             # A random id per memory plus a revision bumped by every change: the fingerprint.
             self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0')", (os.urandom(8).hex(),)
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0'), ('fts_upto', '0')", (os.urandom(8).hex(),)
             )
             self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
         except sqlite3.Error as exc:
@@ -269,7 +275,6 @@ class TranslationMemory:
             changed_before = counts.added + counts.updated
             try:
                 db.execute("BEGIN IMMEDIATE")
-                last_id = db.execute("SELECT coalesce(max(id), 0) FROM units").fetchone()[0]
                 in_step = self._index is not None and self._revision() == self._indexed_revision
                 indexed: list[tuple[int, list[str], bool]] = []  # what the word index learns
                 contexts: list[tuple[int, int, str, str]] = []
@@ -317,9 +322,6 @@ class TranslationMemory:
                     if e.prev is not None and e.next is not None:
                         prev, nxt = normalise(e.prev), normalise(e.next)
                         contexts.append((unit_id, _hash(prev, nxt), prev, nxt))
-                # Indexed once per chunk, not row by row from a trigger: a third of the time.
-                # Rows are only ever appended, so the new ones are those past the old last id.
-                db.execute("INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (last_id,))
                 db.executemany("INSERT OR IGNORE INTO contexts (unit, context_hash, prev, next) VALUES (?,?,?,?)", contexts)
                 if counts.added + counts.updated > changed_before:
                     db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
@@ -512,8 +514,9 @@ class TranslationMemory:
         like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         cols = "id, source, target, status, origin_file, origin_tuid, date"
         queries: list[tuple[str, tuple]] = []
+        # A read-only memory whose trigram index lags behind its rows: its sources are scanned.
         if where in ("source", "both"):
-            if len(needle) >= _MIN_FTS_WORD:
+            if len(needle) >= _MIN_FTS_WORD and self._catch_up_fts():
                 phrase = '"' + needle.replace('"', '""') + '"'
                 queries.append((
                     f"SELECT {cols} FROM units WHERE id IN (SELECT rowid FROM units_fts WHERE units_fts MATCH ?)"
@@ -529,6 +532,25 @@ class TranslationMemory:
                 for row in self._db.execute(sql, params):
                     found[row[0]] = Hit(*row)
         return sorted(found.values(), key=lambda h: (_neg(h.date), h.id))[:limit]
+
+    def _catch_up_fts(self) -> bool:
+        """Index the sources of the rows added since the last search; False if that cannot be written."""
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                upto = int(db.execute("SELECT value FROM meta WHERE key = 'fts_upto'").fetchone()[0])
+                last = db.execute("SELECT coalesce(max(id), 0) FROM units").fetchone()[0]
+                if last > upto:
+                    # Rows are only ever appended and their sources never change: the new ones are past upto.
+                    db.execute("INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (upto,))
+                    db.execute("UPDATE meta SET value = ? WHERE key = 'fts_upto'", (str(last),))
+                db.execute("COMMIT")
+                return True
+            except sqlite3.Error:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                return False
 
     def entries(self, approved_only: bool = False) -> Iterator[Entry]:
         """Every stored pair (for export), oldest first, with one stored context each."""

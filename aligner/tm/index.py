@@ -17,14 +17,16 @@ from itertools import chain
 import numpy as np
 
 # Rows added since the build are folded into the sorted postings once there are this many.
-_FOLD_AT = 20_000
+FOLD_AT = 20_000
 
 
 class WordIndex:
     """Row positions by source word, with each row's words, length and offered flag."""
 
-    def __init__(self, rows: Iterable[tuple[int, str, bool]] = ()) -> None:
-        """Index ``rows``: (row id, its words space-separated, offered)."""
+    def __init__(self, rows: Iterable[tuple[int, str, bool]] = (), fold_at: int = FOLD_AT) -> None:
+        """Index ``rows``: (row id, its words space-separated, offered); rows added later are
+        folded into the sorted postings ``fold_at`` at a time."""
+        self.fold_at = fold_at
         # One string object per distinct word: a million row words cost a few thousand strings.
         self._canon: dict[str, str] = {}
         canon = self._canon.setdefault
@@ -95,7 +97,7 @@ class WordIndex:
         pos = self._size - 1
         for w in dict.fromkeys(row):
             self._extra.setdefault(w, []).append(pos)
-        if self._size - self._folded >= _FOLD_AT:
+        if self._size - self._folded >= self.fold_at:
             self._fold()
 
     def set_offered(self, row_id: int, offered: bool) -> None:

@@ -213,23 +213,31 @@ class TranslationMemory:
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA):
+            if version > _SCHEMA:
                 raise TmError(f"{self.path}: translation memory schema {version}, this aligner reads {_SCHEMA}")
             self._db.executescript(_DDL)
-            if "words" not in {r[1] for r in self._db.execute("PRAGMA table_info(units)")}:
-                # A schema-1 memory: its rows' words are filled in by the first fuzzy lookup,
-                # and the word counts it kept for the old candidate filter are not needed.
-                self._db.execute("ALTER TABLE units ADD COLUMN words TEXT")
-                self._db.execute("DROP TABLE IF EXISTS vocab")
-                # Its trigram index was kept up to date by every import.
+            self._db.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see it done
+            try:
+                if "words" not in {r[1] for r in self._db.execute("PRAGMA table_info(units)")}:
+                    # A schema-1 memory: its rows' words are filled in by the first fuzzy lookup,
+                    # and the word counts it kept for the old candidate filter are not needed.
+                    self._db.execute("ALTER TABLE units ADD COLUMN words TEXT")
+                    self._db.execute("DROP TABLE IF EXISTS vocab")
+                    # Its trigram index was kept up to date by every import.
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) SELECT 'fts_upto', coalesce(max(id), 0) FROM units"
+                    )
+                # A random id per memory plus a revision bumped by every change: the fingerprint.
                 self._db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) SELECT 'fts_upto', coalesce(max(id), 0) FROM units"
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0'), ('fts_upto', '0')",
+                    (os.urandom(8).hex(),),
                 )
-            # A random id per memory plus a revision bumped by every change: the fingerprint.
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0'), ('fts_upto', '0')", (os.urandom(8).hex(),)
-            )
-            self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
+                self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         except sqlite3.Error as exc:
             raise TmError(f"{self.path}: cannot open the translation memory: {exc}") from exc
 

@@ -25,7 +25,6 @@ import hashlib
 import math
 import os
 import sqlite3
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -473,7 +472,8 @@ class TranslationMemory:
     def _score_rows(
         self, query: Prepared, index: WordIndex, rows: list[int], bar: float, limit: int, top: list[tuple[float, int]]
     ) -> list[tuple[float, int]]:
-        """``top`` updated with the index's ``rows``: word-level distance in C for all, the full score for the promising."""
+        """``top`` updated with the index's ``rows``: word-level distance in C for all, the full score
+        for the promising."""
         bases = process.extract(
             query.words, index.words(rows),
             scorer=Levenshtein.normalized_similarity, score_cutoff=bar / 100.0, limit=None,
@@ -551,7 +551,9 @@ class TranslationMemory:
                 last = db.execute("SELECT coalesce(max(id), 0) FROM units").fetchone()[0]
                 if last > upto:
                     # Rows are only ever appended and their sources never change: the new ones are past upto.
-                    db.execute("INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (upto,))
+                    db.execute(
+                        "INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (upto,)
+                    )
                     db.execute("UPDATE meta SET value = ? WHERE key = 'fts_upto'", (str(last),))
                 db.execute("COMMIT")
                 return True

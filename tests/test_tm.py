@@ -74,7 +74,7 @@ def test_fuzzy_threshold_and_order(tm: TranslationMemory):
     far = "Pada tahun 2023 anggaran kesehatan Indonesia turun sepuluh persen."
     assert tm.fuzzy(far, min_score=75) == []
     assert tm.fuzzy(far, min_score=20)[0].target == BUDGET_EN
-    # A short query whose words the trigram index cannot look up (under three letters).
+    # A short query of short words (abbreviations, numbers): indexed like any other.
     tm.add([Entry("Ia di RI 5 th.", "He was in RI 5 yrs.")])
     assert tm.fuzzy("Ia di RI 6 th.", min_score=50)[0].target == "He was in RI 5 yrs."
 

@@ -74,7 +74,7 @@ def unit_entries(
             prev = units[members[n - 1]].source if n > 0 else ""
             nxt = units[members[n + 1]].source if n + 1 < len(members) else ""
             neighbours[i] = (prev, nxt)
-    stem = Path(origin_file).stem
+    name, stem = Path(origin_file).name, Path(origin_file).stem
     for i, unit in enumerate(units):
         if not _translatable(unit):
             continue
@@ -89,7 +89,7 @@ def unit_entries(
             source=unit.source,
             target=unit.target,
             status=unit_status,
-            origin_file=unit.prop("x-origin-file") or Path(origin_file).name,
+            origin_file=unit.prop("x-origin-file") or name,
             origin_doc=unit.prop(PROP_DOC) or unit.prop("x-origin-doc") or stem,
             origin_tuid=unit.prop("x-origin-tuid") or unit.tuid,
             author=unit.changeid,

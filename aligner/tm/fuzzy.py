@@ -77,8 +77,10 @@ def _differ(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     """How many items one side has that the other lacks (the larger of the two one-sided counts)."""
     if a == b:
         return 0
-    ca, cb = Counter(a), Counter(b)
-    return max(sum((ca - cb).values()), sum((cb - ca).values()))
+    if not a or not b:
+        return len(a) or len(b)
+    # Each side lacks what it has beyond the common part: max(|a|, |b|) - |a & b|.
+    return max(len(a), len(b)) - sum((Counter(a) & Counter(b)).values())
 
 
 def penalties(a: Prepared, b: Prepared) -> float:

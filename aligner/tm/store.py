@@ -7,13 +7,16 @@ targets for one source are two rows: the newest approved one is offered first,
 the other stays as an alternative.  Rejected rows are kept (so a re-import
 cannot bring them back as drafts) but never offered.
 
-Fuzzy lookup: an FTS5 ``trigram`` index over the sources finds the candidates,
+Fuzzy lookup: a word index (:class:`aligner.tm.index.WordIndex`, built in
+memory from each row's stored words at the first lookup) finds the candidates,
 rapidfuzz scores them (:mod:`aligner.tm.fuzzy`).  The candidate filter is exact
 for the threshold asked: a sentence scoring at least *t* shares at least
 ``ceil(t * n)`` of the query's *n* words, so it contains one of the query's
 ``n - ceil(t * n) + 1`` rarest words (prefix filtering); only rows of a
-possible length are read.  The same index serves the concordance (substring
-search in source or target).
+possible length are scored.  An FTS5 ``trigram`` index over the sources serves
+the concordance (substring search in source or target); it is brought up to
+date by the first search after rows were added (meta ``fts_upto``: the last row
+id it holds), not by every import, which it would slow down by a third.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import hashlib
 import math
 import os
 import sqlite3
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,12 +44,14 @@ from aligner.tm.fuzzy import (
     score,
     tokens,
 )
+from aligner.tm.index import WordIndex
 
 DB_NAME = "tm.sqlite3"
 ENV_DIR = "ALIGNER_DATA_DIR"
 STATUSES = ("approved", "draft", "rejected")
 DEFAULT_FUZZY_MIN = 75.0
-_SCHEMA = 1
+# 2: each row's words stored (``units.words``) for the word index; a schema-1 memory gains them on open.
+_SCHEMA = 2
 # FTS5's trigram tokenizer cannot look up anything shorter than three characters.
 _MIN_FTS_WORD = 3
 
@@ -67,7 +71,8 @@ CREATE TABLE IF NOT EXISTS units (
     origin_tuid TEXT NOT NULL DEFAULT '',
     author TEXT NOT NULL DEFAULT '',
     date TEXT NOT NULL DEFAULT '',
-    ntok INTEGER NOT NULL
+    ntok INTEGER NOT NULL,
+    words TEXT  -- the source's words (fuzzy.tokens), space-separated; NULL: not computed yet
 );
 CREATE INDEX IF NOT EXISTS units_key ON units (key_hash);
 CREATE TABLE IF NOT EXISTS contexts (
@@ -77,7 +82,6 @@ CREATE TABLE IF NOT EXISTS contexts (
     next TEXT NOT NULL,
     PRIMARY KEY (unit, context_hash)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS units_fts USING fts5 (
     source, content='units', content_rowid='id', tokenize='trigram'
 );
@@ -197,8 +201,8 @@ class TranslationMemory:
         self.srclang = srclang
         self.tgtlang = tgtlang
         self._lock = threading.RLock()
-        self._df: dict[str, int] | None = None
-        self._words: dict[int, list[str] | None] = {}  # row id -> its words (None: not offered)
+        self._index: WordIndex | None = None  # built by the first fuzzy lookup
+        self._indexed_revision = ""  # the memory revision the index reflects
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -208,14 +212,31 @@ class TranslationMemory:
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA):
+            if version > _SCHEMA:
                 raise TmError(f"{self.path}: translation memory schema {version}, this aligner reads {_SCHEMA}")
             self._db.executescript(_DDL)
-            # A random id per memory plus a revision bumped by every change: the fingerprint.
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0')", (os.urandom(8).hex(),)
-            )
-            self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
+            self._db.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see it done
+            try:
+                if "words" not in {r[1] for r in self._db.execute("PRAGMA table_info(units)")}:
+                    # A schema-1 memory: its rows' words are filled in by the first fuzzy lookup,
+                    # and the word counts it kept for the old candidate filter are not needed.
+                    self._db.execute("ALTER TABLE units ADD COLUMN words TEXT")
+                    self._db.execute("DROP TABLE IF EXISTS vocab")
+                    # Its trigram index was kept up to date by every import.
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) SELECT 'fts_upto', coalesce(max(id), 0) FROM units"
+                    )
+                # A random id per memory plus a revision bumped by every change: the fingerprint.
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?), ('revision', '0'), ('fts_upto', '0')",
+                    (os.urandom(8).hex(),),
+                )
+                self._db.execute(f"PRAGMA user_version = {_SCHEMA}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         except sqlite3.Error as exc:
             raise TmError(f"{self.path}: cannot open the translation memory: {exc}") from exc
 
@@ -261,8 +282,8 @@ class TranslationMemory:
             changed_before = counts.added + counts.updated
             try:
                 db.execute("BEGIN IMMEDIATE")
-                last_id = db.execute("SELECT coalesce(max(id), 0) FROM units").fetchone()[0]
-                new_words: Counter[str] = Counter()
+                in_step = self._index is not None and self._revision() == self._indexed_revision
+                indexed: list[tuple[int, list[str], bool]] = []  # what the word index learns
                 contexts: list[tuple[int, int, str, str]] = []
                 for e in entries:
                     if e.status not in STATUSES:
@@ -276,14 +297,16 @@ class TranslationMemory:
                     words = tokens(e.source)
                     cur = db.execute(
                         "INSERT INTO units (srclang, tgtlang, source, target, key_hash, pair_hash, status, origin_file,"
-                        " origin_doc, origin_tuid, author, date, ntok) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                        " origin_doc, origin_tuid, author, date, ntok, words) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                         " ON CONFLICT DO NOTHING",
                         (e.srclang, e.tgtlang, e.source, e.target, key, pair, e.status, e.origin_file, e.origin_doc,
-                         e.origin_tuid, e.author, date, len(words)),
+                         e.origin_tuid, e.author, date, len(words), " ".join(words)),
                     )
+                    mine = e.srclang == self.srclang and e.tgtlang == self.tgtlang
                     if cur.rowcount == 1:
                         unit_id = int(cur.lastrowid or 0)
-                        new_words.update(set(words))
+                        if mine:
+                            indexed.append((unit_id, words, e.status != "rejected"))
                         counts.added += 1
                     else:
                         unit_id, status, old_date = db.execute(
@@ -298,30 +321,31 @@ class TranslationMemory:
                                 " WHERE id=?",
                                 (e.status, e.origin_file, e.origin_doc, e.origin_tuid, e.author, date, unit_id),
                             )
+                            if mine:
+                                indexed.append((unit_id, words, e.status != "rejected"))
                             counts.updated += 1
                         else:
                             counts.unchanged += 1
                     if e.prev is not None and e.next is not None:
                         prev, nxt = normalise(e.prev), normalise(e.next)
                         contexts.append((unit_id, _hash(prev, nxt), prev, nxt))
-                # Indexed once per chunk, not row by row from a trigger: a third of the time.
-                # Rows are only ever appended, so the new ones are those past the old last id.
-                db.execute("INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (last_id,))
                 db.executemany("INSERT OR IGNORE INTO contexts (unit, context_hash, prev, next) VALUES (?,?,?,?)", contexts)
-                db.executemany(
-                    "INSERT INTO vocab (word, df) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET df = df + excluded.df",
-                    new_words.items(),
-                )
                 if counts.added + counts.updated > changed_before:
                     db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
+                revision = self._revision()
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-            if counts.added + counts.updated > changed_before:
-                self._words.clear()  # a status may have changed: offered rows are re-read
-                self._df = None  # reloaded by the next fuzzy lookup
+            if self._index is not None:
+                if in_step:
+                    # Nobody else wrote since the index was read: it learns this chunk and stays current.
+                    for unit_id, words, offered in indexed:
+                        self._index.add(unit_id, words, offered)
+                    self._indexed_revision = revision
+                else:
+                    self._index = None  # another process wrote: re-read at the next lookup
 
     # --- lookups ---------------------------------------------------------------------
 
@@ -365,53 +389,39 @@ class TranslationMemory:
         best = max(rows, key=lambda r: (r[3] == "approved", r[0] in in_context, r[8], r[0]))
         return self._match(best, context_score(best[0] in in_context, best[0] in in_context), len(rows) - 1)
 
-    def _doc_frequencies(self) -> dict[str, int]:
-        if self._df is None:
-            self._df = dict(self._db.execute("SELECT word, df FROM vocab"))
-        return self._df
+    def _revision(self) -> str:
+        return str(self._db.execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
 
-    def _rows_with(self, word: str, shortest: int, longest: int, seen: set[int]) -> list[tuple[int, list[str]]]:
-        """(id, words) of the rows not in ``seen`` whose source holds ``word``, of a possible length."""
-        # Every trigram of the word, ANDed: single index tokens (no phrase positions to check),
-        # and together nearly as selective as the word itself.
-        grams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
-        match = " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
-        ids = [r[0] for r in self._db.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH ?", (match,))]
-        return self._with_words([i for i in ids if i not in seen], shortest, longest)
-
-    def _with_words(self, ids: list[int], shortest: int, longest: int) -> list[tuple[int, list[str]]]:
-        """(id, words) of the offered rows among ``ids`` of a possible length.
-
-        Words are cached per row (interned, so a big memory costs little): the
-        rows a lookup reads are mostly those the previous one read.
-        """
-        cache = self._words
-        missing = [i for i in ids if i not in cache]
-        for start in range(0, len(missing), 5000):
-            part = missing[start:start + 5000]
-            found: dict[int, list[str] | None] = dict.fromkeys(part)  # rows not offered stay None
-            marks = ",".join("?" * len(part))
-            for row_id, source in self._db.execute(
-                f"SELECT id, source FROM units WHERE id IN ({marks}) AND {self._offered()}",
-                (*part, self.srclang, self.tgtlang),
-            ):
-                found[row_id] = [sys.intern(w) for w in tokens(source)]
-            cache.update(found)  # type: ignore[arg-type]
-        out = []
-        for i in ids:
-            words = cache[i]
-            if words is not None and shortest <= len(words) <= longest:
-                out.append((i, words))
-        return out
-
-    def _rows_of_length(self, shortest: int, longest: int, seen: set[int]) -> list[tuple[int, list[str]]]:
-        ids = [
-            r[0] for r in self._db.execute(
-                "SELECT id FROM units WHERE +srclang = ? AND +tgtlang = ? AND ntok BETWEEN ? AND ?",
-                (self.srclang, self.tgtlang, shortest, longest),
-            )
-        ]
-        return self._with_words([i for i in ids if i not in seen], shortest, longest)
+    def _word_index(self) -> WordIndex:
+        """The word index of this language pair's rows, (re)built when the memory changed under it."""
+        revision = self._revision()
+        if self._index is None or revision != self._indexed_revision:
+            db = self._db
+            rows = db.execute(
+                "SELECT id, words, status != 'rejected' AND target != '' FROM units WHERE srclang = ? AND tgtlang = ?"
+                " ORDER BY id",
+                (self.srclang, self.tgtlang),
+            ).fetchall()
+            missing = [row[0] for row in rows if row[1] is None]
+            if missing:
+                # Rows of a memory written before words were stored: computed once, and kept.
+                words_of = {}
+                for start in range(0, len(missing), 5000):
+                    part = missing[start:start + 5000]
+                    marks = ",".join("?" * len(part))
+                    for row_id, source in db.execute(f"SELECT id, source FROM units WHERE id IN ({marks})", part):
+                        words_of[row_id] = " ".join(tokens(source))
+                rows = [(i, words_of.get(i, text), offered) for i, text, offered in rows]
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany("UPDATE units SET words = ? WHERE id = ?", [(t, i) for i, t in words_of.items()])
+                    db.execute("COMMIT")
+                except sqlite3.Error:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")  # a read-only memory: the words are computed again next time
+            self._index = WordIndex((i, text, bool(offered)) for i, text, offered in rows)
+            self._indexed_revision = revision
+        return self._index
 
     def fuzzy(self, source: str, min_score: float = DEFAULT_FUZZY_MIN, limit: int = 3) -> list[Match]:
         """The best ``limit`` fuzzy matches scoring ``min_score`` or more, best first (exact ones excluded).
@@ -429,35 +439,26 @@ class TranslationMemory:
         floor = max(float(min_score), 1.0)
         counts = Counter(query.words)
         with self._lock:
-            df = self._doc_frequencies()
+            index = self._word_index()
+            df = {w: index.df(w) for w in counts}
             # Words no row holds cost no lookup and rule out nothing, but they count as covered.
-            covered = sum(c for w, c in counts.items() if len(w) >= _MIN_FTS_WORD and not df.get(w))
-            order = sorted(
-                (w for w in counts if len(w) >= _MIN_FTS_WORD and df.get(w)),
-                key=lambda w: (df[w], w),
-            )
-            seen: set[int] = set()
+            covered = sum(c for w, c in counts.items() if not df[w])
+            order = sorted((w for w in counts if df[w]), key=lambda w: (df[w], w))
+            seen = index.new_seen()
             top: list[tuple[float, int]] = []  # (score, id), best first; ties with the last place kept
-            words = iter(order)
-            while True:
+            for word in order:
                 bar = top[limit - 1][0] if len(top) >= limit else floor
-                # Best base score of a row holding none of the words looked up so far.
-                bound = 100.0 * (n - covered) / n
-                if bound < bar or (len(top) >= limit and bound <= bar):
+                # Rows holding none of the words looked up so far share at most the other words.
+                rest = n - covered
+                if 100.0 * rest / n < bar or (len(top) >= limit and 100.0 * rest / n <= bar):
                     break
+                # A row of m words sharing k <= min(m, rest) scores at most k / max(n, m).
                 shortest = max(1, math.ceil(bar / 100.0 * n - 1e-9))
-                longest = math.floor(n * 100.0 / bar + 1e-9)
-                word = next(words, None)
-                if word is None:
-                    # Only short words (or numbers) left: read the rows of a possible length.
-                    rows = self._rows_of_length(shortest, longest, seen)
-                    covered = n
-                else:
-                    rows = self._rows_with(word, shortest, longest, seen)
-                    covered += counts[word]
-                seen.update(r[0] for r in rows)
-                if rows:
-                    top = self._score_rows(query, rows, bar, limit, top)
+                longest = math.floor(rest * 100.0 / bar + 1e-9)
+                rows = index.candidates(index.postings(word), shortest, longest, seen)
+                covered += counts[word]
+                if len(rows):
+                    top = self._score_rows(query, index, rows.tolist(), bar, limit, top)
             if not top:
                 return []
             marks = ",".join("?" * len(top))
@@ -469,20 +470,26 @@ class TranslationMemory:
         return [self._match(by_id[i], value) for value, i in ordered[:limit]]
 
     def _score_rows(
-        self, query: Prepared, rows: list[tuple[int, list[str]]], bar: float, limit: int, top: list[tuple[float, int]]
+        self, query: Prepared, index: WordIndex, rows: list[int], bar: float, limit: int, top: list[tuple[float, int]]
     ) -> list[tuple[float, int]]:
-        """``top`` updated with ``rows``: word-level distance in C for all, the full score for the promising."""
+        """``top`` updated with the index's ``rows``: word-level distance in C for all, the full score
+        for the promising."""
         bases = process.extract(
-            query.words, [r[1] for r in rows],
+            query.words, index.words(rows),
             scorer=Levenshtein.normalized_similarity, score_cutoff=bar / 100.0, limit=None,
         )
-        for _, base, i in bases:  # best base first; the full score is never above it
+        sources: dict[int, str] = {}
+        for n, (_, base, i) in enumerate(bases):  # best base first; the full score is never above it
             bar = top[limit - 1][0] if len(top) >= limit else bar
             if base * 100.0 < bar:
                 break
-            row_id = rows[i][0]
-            src = self._db.execute("SELECT source FROM units WHERE id = ?", (row_id,)).fetchone()[0]
-            value = score(query, prepare(src), score_cutoff=bar)
+            row_id = index.row_id(rows[i])
+            if row_id not in sources:
+                # The sources of every row that may still pass, read at once.
+                ids = [index.row_id(rows[j]) for _, b, j in bases[n:] if b * 100.0 >= bar][:32]
+                marks = ",".join("?" * len(ids))
+                sources.update(self._db.execute(f"SELECT id, source FROM units WHERE id IN ({marks})", ids))
+            value = score(query, prepare(sources[row_id]), score_cutoff=bar)
             if bar <= value < EXACT:
                 top.append((value, row_id))
                 top.sort(key=lambda x: -x[0])
@@ -515,8 +522,9 @@ class TranslationMemory:
         like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         cols = "id, source, target, status, origin_file, origin_tuid, date"
         queries: list[tuple[str, tuple]] = []
+        # A read-only memory whose trigram index lags behind its rows: its sources are scanned.
         if where in ("source", "both"):
-            if len(needle) >= _MIN_FTS_WORD:
+            if len(needle) >= _MIN_FTS_WORD and self._catch_up_fts():
                 phrase = '"' + needle.replace('"', '""') + '"'
                 queries.append((
                     f"SELECT {cols} FROM units WHERE id IN (SELECT rowid FROM units_fts WHERE units_fts MATCH ?)"
@@ -532,6 +540,27 @@ class TranslationMemory:
                 for row in self._db.execute(sql, params):
                     found[row[0]] = Hit(*row)
         return sorted(found.values(), key=lambda h: (_neg(h.date), h.id))[:limit]
+
+    def _catch_up_fts(self) -> bool:
+        """Index the sources of the rows added since the last search; False if that cannot be written."""
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                upto = int(db.execute("SELECT value FROM meta WHERE key = 'fts_upto'").fetchone()[0])
+                last = db.execute("SELECT coalesce(max(id), 0) FROM units").fetchone()[0]
+                if last > upto:
+                    # Rows are only ever appended and their sources never change: the new ones are past upto.
+                    db.execute(
+                        "INSERT INTO units_fts (rowid, source) SELECT id, source FROM units WHERE id > ?", (upto,)
+                    )
+                    db.execute("UPDATE meta SET value = ? WHERE key = 'fts_upto'", (str(last),))
+                db.execute("COMMIT")
+                return True
+            except sqlite3.Error:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                return False
 
     def entries(self, approved_only: bool = False) -> Iterator[Entry]:
         """Every stored pair (for export), oldest first, with one stored context each."""

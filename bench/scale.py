@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", choices=("opus", "tiny"), default="opus")
-    parser.add_argument("--max-new-tokens", type=int, default=8,
+    parser.add_argument("--max-new-tokens", type=int, default=16,
                         help="output tokens per draft (random weights never stop on their own)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

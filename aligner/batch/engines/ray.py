@@ -2,16 +2,19 @@
 
 Stages:
 
-1. read + segment: one Ray task per article (:func:`prepare_article`); the
-   driver then applies the same rules as the local engine (one-line errors,
-   done-markers, two inputs with one output name);
+1. read + segment: one Ray task per article (:func:`prepare_article`), while
+   one worker probes the settings the actors will have (the run signature);
+   the driver then applies the same rules as the local engine (one-line
+   errors, done-markers, two inputs with one output name);
 2. the distinct segments of the articles still to do (by the cache's
    normalised key) go once through ``map_batches`` on a pool of
    :class:`DraftWorker` actors, each of which builds its own Translator (model,
-   glossary, local SQLite cache) once; segments of many articles share a batch;
+   glossary, local SQLite cache) once; several articles go to an actor in
+   one call, and the model's batches are built per article, as the local
+   engine builds them (see :func:`plan_drafts`);
 3. as an article's last draft arrives, the driver builds its units, writes its
    TMX atomically, then its done-marker and report.json, exactly as the local
-   engine does.
+   engine does, with the counts the workers sent (cache hits, model seconds).
 
 Results are identical to the local engine's because a draft depends only on
 its source and the settings (``Translator.translate`` runs inside the actor,

@@ -3,18 +3,18 @@
 The same articles (200 by default, short Indonesian sentences that repeat across
 articles as news does) are translated by a random model of opus-mt-id-en's
 shape (the one ``bench/throughput.py`` builds: 6+6 layers, d_model 512, int8
-CTranslate2 drafts, beam 4), so that, as with the real model, decoding and not
-bookkeeping is most of the work (``--model tiny``: the tests' tiny model), with
-the local engine on all cores, then on a local Ray instance with 1 and with 2
-workers of 1 thread each.  Every run
-starts from an empty translation cache and an empty output folder, so each does
-the same work; an untimed run of each on two articles comes first (this
-process's own imports); rounds are interleaved and the best round counts.  Ray's start-up
-(``ray.init``) is measured apart; each Ray run includes its workers loading the
-model.  Figures from a busy machine are noisy: only the ratios of one run mean
-anything.
+CTranslate2 drafts, beam 4, ``--max-new-tokens`` a draft), so that, as with
+the real model, decoding and not bookkeeping is most of the work (``--model
+tiny``: the tests' tiny model), with the local engine on all cores, then on a
+local Ray instance with 1 and with 2 workers of 1 thread each.  Every run
+starts from an empty translation cache and an empty output folder, so each
+does the same work; an untimed run of each on two articles comes first (this
+process's own imports); rounds are interleaved and the best round counts.
+Ray's start-up (``ray.init``) is measured apart; each Ray run includes its
+workers starting and loading the model.  Figures from a busy machine are
+noisy: only the ratios of one run mean anything.
 
-    python bench/scale.py [--articles 200] [--rounds 2]
+    python bench/scale.py [--articles 200] [--rounds 2] [--model opus|tiny] [--max-new-tokens 16]
 
 The last line is one JSON object:
 ``{"ray2_vs_local": ..., "ray2_vs_ray1": ..., "ray_startup_s": ...}``.

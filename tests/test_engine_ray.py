@@ -160,6 +160,14 @@ def test_ray_resumes_a_local_run_and_gives_the_same_tmx_errors_and_report(
     # Every distinct source the cache did not have was decoded once, though many repeat across articles.
     segments = sum(r.translated for r in reports if not r.reused)
     assert 0 < stats.decoded <= stats.distinct_segments < segments
+    # Each article reports what its drafting cost, as with the local engine: segments served
+    # without decoding (drafted for an earlier article, or in the cache) and model time.
+    local = {f["path"]: f for f in report_of(ref)["files"]}
+    drafted = [r for r in reports if r.status == "ok" and not r.reused]
+    assert [r.cache_hits for r in drafted] == [local[r.path]["cache_hits"] for r in drafted]
+    assert [r.glossary_redecoded for r in drafted] == [local[r.path]["glossary_redecoded"] for r in drafted]
+    assert any(r.cache_hits for r in drafted) and any(r.glossary_redecoded for r in drafted)
+    assert all(r.model_seconds > 0 for r in drafted if r.cache_hits < r.translated)
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_the_run_ends_as_the_local_one(

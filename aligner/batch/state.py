@@ -68,9 +68,19 @@ def remove_stale_temps(out_dir: Path) -> list[Path]:
 
 def fingerprint(settings: dict[str, Any], data: bytes = b"") -> str:
     """SHA-256 of the settings (the run signature's fields, as canonical JSON) and the input bytes."""
+    return fingerprint_of_digest(settings, input_digest(data))
+
+
+def input_digest(data: bytes) -> str:
+    """The input's part of :func:`fingerprint` (hex), which can be taken before the settings are known."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint_of_digest(settings: dict[str, Any], digest: str) -> str:
+    """:func:`fingerprint` of the input whose :func:`input_digest` is ``digest``."""
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     h.update(b"\0")
-    h.update(hashlib.sha256(data).digest())
+    h.update(bytes.fromhex(digest))
     return h.hexdigest()
 
 

@@ -2,16 +2,19 @@
 
 Stages:
 
-1. read + segment: one Ray task per article (:func:`prepare_article`); the
-   driver then applies the same rules as the local engine (one-line errors,
-   done-markers, two inputs with one output name);
+1. read + segment: one Ray task per article (:func:`prepare_article`), while
+   one worker probes the settings the actors will have (the run signature);
+   the driver then applies the same rules as the local engine (one-line
+   errors, done-markers, two inputs with one output name);
 2. the distinct segments of the articles still to do (by the cache's
    normalised key) go once through ``map_batches`` on a pool of
    :class:`DraftWorker` actors, each of which builds its own Translator (model,
-   glossary, local SQLite cache) once; segments of many articles share a batch;
+   glossary, local SQLite cache) once; several articles go to an actor in
+   one call, and the model's batches are built per article, as the local
+   engine builds them (see :func:`plan_drafts`);
 3. as an article's last draft arrives, the driver builds its units, writes its
    TMX atomically, then its done-marker and report.json, exactly as the local
-   engine does.
+   engine does, with the counts the workers sent (cache hits, model seconds).
 
 Results are identical to the local engine's because a draft depends only on
 its source and the settings (``Translator.translate`` runs inside the actor,
@@ -29,13 +32,14 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from aligner.batch.engines import TranslatorSpec
 from aligner.translate.signature import RunSignature
+from aligner.translate.translator import TranslationStats
 from aligner.types import Draft, FileReport, Segment
 
 # Retries of the settings probe, a plain task.  The actor pool needs no such
@@ -79,13 +83,14 @@ class RunStats:
 # --- stage 1: read + segment (a Ray task per article) -----------------------------------
 
 
-def prepare_article(row: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """Read, check and segment one article: ``row["path"]`` -> its fingerprint and segments.
+def prepare_article(row: dict[str, Any]) -> dict[str, Any]:
+    """Read, check and segment one article: ``row["path"]`` -> its input digest and segments.
 
-    A bad file gives ``error`` (the same one line the local engine prints)
-    instead of segments.
+    The digest (:func:`~aligner.batch.state.input_digest`) needs no settings, so
+    this runs while the settings are still being probed.  A bad file gives
+    ``error`` (the same one line the local engine prints) instead of segments.
     """
-    from aligner.batch.state import fingerprint
+    from aligner.batch.state import input_digest
     from aligner.formats.files import InputError, decode_article, read_input
     from aligner.segment import segment
 
@@ -94,11 +99,11 @@ def prepare_article(row: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
         data = read_input(path)
         text = decode_article(path, data)
     except InputError as exc:
-        return {"path": str(path), "error": str(exc), "key": "", "segments": "[]"}
+        return {"path": str(path), "error": str(exc), "digest": "", "segments": "[]"}
     segments = [
         [s.text, s.start, s.end, s.kind, s.paragraph, s.index, s.doc] for s in segment(text, doc=path.stem)
     ]
-    return {"path": str(path), "error": "", "key": fingerprint(settings, data), "segments": json.dumps(segments)}
+    return {"path": str(path), "error": "", "digest": input_digest(data), "segments": json.dumps(segments)}
 
 
 def segments_of(row: dict[str, Any]) -> list[Segment]:
@@ -110,14 +115,15 @@ def segments_of(row: dict[str, Any]) -> list[Segment]:
 
 
 class DraftWorker:
-    """A Ray Data actor: builds one Translator, then drafts whole articles.
+    """A Ray Data actor: builds one Translator (model, glossary, cache) once, then drafts whole articles.
 
     Each input row is one article's work (``texts``, JSON): the sources that
     occur first in it, in its order, then other spellings of those sources
     (from any article).  They go through one ``Translator.translate`` call, as
-    the local engine sends an article, so the model sees the same batches;
-    the output row carries the pickled drafts and how many sources the model
-    decoded.
+    the local engine sends an article, so the model sees the same batches.
+    The output row carries the pickled drafts, which of the texts the
+    translation cache already held, and the counts the local engine reports
+    per article (decoded, glossary re-decodes, model seconds).
     """
 
     def __init__(self, spec: TranslatorSpec) -> None:
@@ -128,12 +134,27 @@ class DraftWorker:
         self.translator = spec.build()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        drafts, decoded = [], []
+        out: dict[str, list[Any]] = {k: [] for k in ("drafts", "cached", "decoded", "redecoded", "model_seconds")}
         for texts in batch["texts"]:
-            before = self.translator.stats.decoded
-            drafts.append(pickle.dumps(self.translator.translate(json.loads(texts))))
-            decoded.append(self.translator.stats.decoded - before)
-        return {"article": list(batch["article"]), "drafts": drafts, "decoded": decoded}
+            texts = json.loads(texts)
+            out["cached"].append(json.dumps(self.cached(texts)))
+            before = self.translator.stats.copy()
+            out["drafts"].append(pickle.dumps(self.translator.translate(texts)))
+            spent = self.translator.stats.since(before)
+            out["decoded"].append(spent.decoded)
+            out["redecoded"].append(spent.redecoded)
+            out["model_seconds"].append(spent.model_seconds)
+        return {"article": list(batch["article"]), **out}
+
+    def cached(self, texts: list[str]) -> list[bool]:
+        """Per text, whether the translation cache holds its draft already (from an earlier run)."""
+        cache = self.translator.cache
+        if cache is None:
+            return [False] * len(texts)
+        signature = self.translator.signature
+        keys = [signature.cache_key(t) for t in texts]
+        found = cache.get_many(list(dict.fromkeys(keys)))
+        return [k in found for k in keys]
 
 
 def probe_signature(spec: TranslatorSpec, keep_boilerplate: bool) -> RunSignature:
@@ -147,15 +168,84 @@ def probe_signature(spec: TranslatorSpec, keep_boilerplate: bool) -> RunSignatur
 class Drafted:
     """Serves the drafts the workers made to :func:`~aligner.batch.pipeline.translate_file`,
     so an article is written by the same code (units, merge with a reviewed TMX, report)
-    whichever engine drafted it."""
+    whichever engine drafted it.
 
-    def __init__(self, drafts: dict[str, Draft], glossary: Any) -> None:
+    ``spent``: what drafting the article cost (cache hits, decodes, model
+    seconds); it shows in ``stats`` once the drafts are served, as a
+    Translator's counts grow while it translates, so the report carries it.
+    """
+
+    def __init__(self, drafts: dict[str, Draft], glossary: Any, spent: TranslationStats) -> None:
         self.drafts = drafts
         self.glossary = glossary
+        self.spent = spent
+        self.stats = TranslationStats()
 
     def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
         """The drafts of ``texts`` (all made already)."""
+        for field in fields(self.spent):  # in place: the caller holds this stats object
+            setattr(self.stats, field.name, getattr(self.stats, field.name) + getattr(self.spent, field.name))
         return [self.drafts[t] for t in texts]
+
+
+@dataclass
+class DraftPlan:
+    """Which article drafts which sources, and which articles wait on which.
+
+    Each distinct source (the cache's normalised key) is drafted once, with
+    the first article it occurs in (its owner), as the local engine's cache
+    does; ``work[n]``: the texts article ``n`` sends to a worker; ``waiting[m]``:
+    the owners whose drafts article ``m`` still needs; ``needed_by[n]``: the
+    articles that need ``n``'s drafts.
+    """
+
+    owner: dict[str, int]
+    work: dict[int, list[str]]
+    waiting: dict[int, set[int]]
+    needed_by: dict[int, list[int]]
+
+
+def plan_drafts(todo: dict[int, list[Segment]]) -> DraftPlan:
+    """The :class:`DraftPlan` of the articles ``todo`` (their segments, in file order).
+
+    A model batch depends on its neighbours (its output-length limit follows its
+    longest source), so batches are built per article, exactly as the local
+    engine builds them.
+    """
+    from aligner.translate.cache import normalise_source
+
+    owner: dict[str, int] = {}
+    spellings: dict[str, dict[str, None]] = {}
+    waiting: dict[int, set[int]] = {}
+    for n, segments in todo.items():
+        for s in segments:
+            if s.translatable:
+                key = normalise_source(s.text)
+                owner.setdefault(key, n)
+                spellings.setdefault(key, {})[s.text] = None
+                waiting.setdefault(n, set()).add(owner[key])
+    needed_by: dict[int, list[int]] = {}
+    for m, owners in waiting.items():
+        for n in owners:
+            needed_by.setdefault(n, []).append(m)
+    work: dict[int, list[str]] = {}
+    for key, n in owner.items():
+        work.setdefault(n, []).append(next(iter(spellings[key])))
+    for key, n in owner.items():
+        work[n].extend(list(spellings[key])[1:])
+    return DraftPlan(owner, work, waiting, needed_by)
+
+
+@dataclass
+class Drafts:
+    """What the workers sent back for one article's work."""
+
+    article: int
+    drafts: list[Draft]
+    cached: list[bool]
+    decoded: int
+    redecoded: int
+    model_seconds: float
 
 
 # --- the driver -----------------------------------------------------------------------
@@ -257,13 +347,13 @@ def run_ray(
     if started_here:
         stats.startup_seconds = connect(options.address)
     try:
-        return _run(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats)
+        return run_on_cluster(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats)
     finally:
         if started_here:
             ray.shutdown()
 
 
-def _data_context():
+def quiet_data_context() -> None:
     """Ray Data's settings for this run: quiet, and results in input order."""
     from ray.data import DataContext
 
@@ -274,46 +364,44 @@ def _data_context():
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
-    return ctx
 
 
-def _run(
-    spec: TranslatorSpec, files: list[Path], out_dir: Path, keep_boilerplate: bool, overwrite: bool,
-    options: RayOptions, progress: "ClusterProgress | None", on_error: Callable[[str], None] | None,
-    stats: RunStats,
-) -> list[FileReport]:
-    import ray
-    from ray.exceptions import RayTaskError
-
-    from aligner.batch.pipeline import translate_file, write_report
-    from aligner.batch.state import forget, load_done, mark_done, remove_stale_temps
-    from aligner.formats.files import InputError
-    from aligner.translate.cache import normalise_source
-    from aligner.translate.model import ModelUnavailable
-
-    workers = plan_workers(options)
-    stats.workers = workers
-    device = "cuda" if options.gpus_per_worker else spec.device
-    spec = spec.with_device(device, max(1, options.threads_per_worker))
+def worker_resources(options: RayOptions) -> dict[str, float]:
+    """What one actor (and the settings probe) asks Ray for."""
     resources: dict[str, float] = {"num_cpus": max(1, options.threads_per_worker)}
     if options.gpus_per_worker:
         resources["num_gpus"] = options.gpus_per_worker
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out_dir)
-    _data_context()
+    return resources
 
-    # The settings the workers will translate with (their device and files), for the done-markers.
-    probe = ray.remote(max_retries=MAX_TASK_RETRIES, **resources)(probe_signature)
+
+def start_probe(spec: TranslatorSpec, keep_boilerplate: bool, resources: dict[str, float]) -> Any:
+    """Start :func:`probe_signature` on a worker; the reference to wait on with :func:`await_signature`."""
+    import ray
+
+    return ray.remote(max_retries=MAX_TASK_RETRIES, **resources)(probe_signature).remote(spec, keep_boilerplate)
+
+
+def await_signature(pending: Any) -> RunSignature:
+    """The probed run signature; a model or glossary that cannot load fails as with the local engine."""
+    import ray
+    from ray.exceptions import RayTaskError
+
+    from aligner.translate.model import ModelUnavailable
+
     try:
-        signature = ray.get(probe.remote(spec, keep_boilerplate))
-        settings = signature.as_dict()
+        return ray.get(pending)
     except RayTaskError as exc:
-        # A model or glossary that cannot load fails the same way as with the local engine.
         if isinstance(exc.cause, (ModelUnavailable, ValueError)):
             raise exc.cause from None
         raise
 
-    reports: dict[int, FileReport] = {}
+
+def claim_names(files: list[Path], reports: dict[int, FileReport],
+                on_error: Callable[[str], None] | None) -> list[int]:
+    """The indices of ``files`` whose output name is their own; the others fail into ``reports``,
+    as with the local engine (two inputs would write one ``STEM.tmx``)."""
+    from aligner.formats.files import InputError
+
     owners: dict[str, Path] = {}
     readable: list[int] = []
     for n, path in enumerate(files):
@@ -323,106 +411,198 @@ def _run(
             ), on_error)
         else:
             readable.append(n)
+    return readable
 
-    rows: list[dict[str, Any]] = []
-    if readable:
-        rows = (
-            ray.data.from_items([{"path": str(files[n])} for n in readable],
-                                override_num_blocks=min(len(readable), 4 * workers))
-            .map(prepare_article, fn_kwargs={"settings": settings})
-            .take_all()
-        )
+
+def prepare_articles(paths: list[Path], workers: int) -> list[dict[str, Any]]:
+    """:func:`prepare_article` of each path as Ray tasks, rows in the order of ``paths``."""
+    import ray
+
+    if not paths:
+        return []
+    return (
+        ray.data.from_items([{"path": str(p)} for p in paths], override_num_blocks=min(len(paths), 4 * workers))
+        .map(prepare_article)
+        .take_all()
+    )
+
+
+def articles_to_draft(
+    files: list[Path], readable: list[int], rows: list[dict[str, Any]], settings: dict[str, Any], out_dir: Path,
+    overwrite: bool, reports: dict[int, FileReport], on_error: Callable[[str], None] | None,
+) -> dict[int, tuple[list[Segment], str]]:
+    """The local engine's resume rules on the prepared ``rows``: bad files and articles done
+    with these ``settings`` go into ``reports``; the rest (segments, fingerprint) are returned."""
+    from aligner.batch.state import fingerprint_of_digest, forget, load_done
+    from aligner.formats.files import InputError
+
     todo: dict[int, tuple[list[Segment], str]] = {}
     for n, row in zip(readable, rows):
         path = files[n]
         if row["error"]:
             reports[n] = failed_report(path, InputError(row["error"]), on_error)
             continue
-        done = None if overwrite else load_done(out_dir, path.stem, row["key"])
+        key = fingerprint_of_digest(settings, row["digest"])
+        done = None if overwrite else load_done(out_dir, path.stem, key)
         if done is not None:
             done.path = str(path)
             reports[n] = done
             continue
         forget(out_dir, path.stem)
-        todo[n] = (segments_of(row), row["key"])
+        todo[n] = (segments_of(row), key)
+    return todo
 
-    # Each distinct source (the cache's normalised key) is translated once, in
-    # the first article it occurs in: the local engine's cache does the same,
-    # and a model batch depends on its neighbours (its length limit does), so
-    # batches are built per article, exactly as the local engine builds them.
-    owner: dict[str, int] = {}
-    spellings: dict[str, dict[str, None]] = {}
-    waiting: dict[int, set[str]] = {}
-    for n, (segments, _) in todo.items():
-        for s in segments:
+
+def draft_everywhere(
+    work: dict[int, list[str]], spec: TranslatorSpec, options: RayOptions, workers: int,
+    resources: dict[str, float],
+) -> Iterator[Drafts]:
+    """The workers' :class:`Drafts` of each article's ``work``, in article order, each once.
+
+    ``articles_per_call`` articles go to an actor at a time, in at least two
+    blocks per actor so that every actor has work queued while it drafts.
+    """
+    import ray
+
+    per_call = max(1, min(options.articles_per_call, math.ceil(len(work) / (2 * workers))))
+    ds = ray.data.from_items(
+        [{"article": n, "texts": json.dumps(texts, ensure_ascii=False)} for n, texts in work.items()],
+        override_num_blocks=max(1, math.ceil(len(work) / per_call)),
+    ).map_batches(
+        DraftWorker,
+        fn_constructor_kwargs={"spec": spec},
+        batch_size=per_call,
+        batch_format="pandas",
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        **resources,
+    )
+    seen: set[int] = set()
+    for row in model_errors_unwrapped(ds.iter_rows()):
+        n = int(row["article"])
+        if n in seen:
+            continue  # a retried batch
+        seen.add(n)
+        yield Drafts(n, pickle.loads(row["drafts"]), json.loads(row["cached"]), int(row["decoded"]),
+                     int(row["redecoded"]), float(row["model_seconds"]))
+
+
+class ArticleWriter:
+    """Writes articles on the driver as their drafts come in: TMX, done-marker, then, in file
+    order, the progress line and ``report.json`` (exactly as the local engine does)."""
+
+    def __init__(
+        self, files: list[Path], out_dir: Path, todo: dict[int, tuple[list[Segment], str]], plan: DraftPlan,
+        glossary: Any, keep_boilerplate: bool, signature: RunSignature, reports: dict[int, FileReport],
+        progress: "ClusterProgress | None",
+    ) -> None:
+        self.files, self.out_dir, self.todo, self.plan = files, out_dir, todo, plan
+        self.glossary, self.keep_boilerplate, self.signature = glossary, keep_boilerplate, signature
+        self.reports, self.progress = reports, progress
+        self.drafts: dict[str, Draft] = {}
+        self.cached: set[str] = set()  # normalised keys the cache held before this run
+        self.spent: dict[int, TranslationStats] = {}
+        self.emitted: list[FileReport] = []
+
+    def start(self) -> None:
+        """Write the articles with nothing to translate (only boilerplate) and report what is ready."""
+        for n in self.todo:
+            if n not in self.plan.waiting:
+                self.complete(n)
+        self.emit_ready()
+
+    def arrived(self, got: Drafts) -> None:
+        """Take one article's drafts; write every article that now has all of its drafts."""
+        from aligner.translate.cache import normalise_source
+
+        texts = self.plan.work[got.article]
+        for text, draft, cached in zip(texts, got.drafts, got.cached):
+            self.drafts[text] = draft
+            if cached:
+                self.cached.add(normalise_source(text))
+        self.spent[got.article] = TranslationStats(
+            decoded=got.decoded, redecoded=got.redecoded, model_seconds=got.model_seconds
+        )
+        for m in self.plan.needed_by.get(got.article, ()):
+            waiting = self.plan.waiting[m]
+            waiting.discard(got.article)
+            if not waiting:
+                del self.plan.waiting[m]
+                if self.progress:
+                    self.progress.advance(sum(s.translatable for s in self.todo[m][0]))
+                self.complete(m)
+        self.emit_ready()
+
+    def cache_hits(self, n: int) -> int:
+        """Segments of article ``n`` served without decoding: drafted for an earlier article of
+        this run or held by the cache, as the local engine's cache serves them."""
+        from aligner.translate.cache import normalise_source
+
+        hits = 0
+        for s in self.todo[n][0]:
             if s.translatable:
                 key = normalise_source(s.text)
-                owner.setdefault(key, n)
-                spellings.setdefault(key, {})[s.text] = None
-                waiting.setdefault(n, set()).add(owner[key])
-    needed_by: dict[int, list[int]] = {}
-    for m, owners in waiting.items():
-        for n in owners:
-            needed_by.setdefault(n, []).append(m)
-    work: dict[int, list[str]] = {}
-    for key, n in owner.items():
-        work.setdefault(n, []).append(next(iter(spellings[key])))
-    for key, n in owner.items():
-        work[n].extend(list(spellings[key])[1:])
-    stats.distinct_segments = len(owner)
+                hits += self.plan.owner[key] != n or key in self.cached
+        return hits
+
+    def complete(self, n: int) -> None:
+        """Write article ``n`` (its drafts are all in) and its done-marker."""
+        from aligner.batch.pipeline import translate_file
+        from aligner.batch.state import mark_done
+
+        spent = self.spent.get(n, TranslationStats())
+        spent.cache_hits = self.cache_hits(n)
+        drafted = Drafted(self.drafts, self.glossary, spent)
+        self.reports[n] = translate_file(self.files[n], self.out_dir, drafted, self.keep_boilerplate,
+                                         signature=self.signature)
+        mark_done(self.out_dir, self.files[n].stem, self.todo[n][1], self.reports[n])
+
+    def emit_ready(self) -> None:
+        """Report, in file order, every article that is finished and not reported yet."""
+        from aligner.batch.pipeline import write_report
+
+        while len(self.emitted) < len(self.files) and len(self.emitted) in self.reports:
+            self.emitted.append(self.reports[len(self.emitted)])
+            if self.progress:
+                self.progress.end_file(self.emitted[-1])
+            write_report(self.emitted, self.out_dir, self.signature.model, signature=self.signature)
+
+
+def run_on_cluster(
+    spec: TranslatorSpec, files: list[Path], out_dir: Path, keep_boilerplate: bool, overwrite: bool,
+    options: RayOptions, progress: "ClusterProgress | None", on_error: Callable[[str], None] | None,
+    stats: RunStats,
+) -> list[FileReport]:
+    """:func:`run_ray` on a cluster this process has joined."""
+    from aligner.batch.state import remove_stale_temps
+
+    workers = plan_workers(options)
+    stats.workers = workers
+    device = "cuda" if options.gpus_per_worker else spec.device
+    spec = spec.with_device(device, max(1, options.threads_per_worker))
+    resources = worker_resources(options)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
+    quiet_data_context()
+
+    # The settings the workers will translate with (their device and files), for the
+    # done-markers, probed while the articles are read and segmented.
+    pending = start_probe(spec, keep_boilerplate, resources)
+    reports: dict[int, FileReport] = {}
+    readable = claim_names(files, reports, on_error)
+    rows = prepare_articles([files[n] for n in readable], workers)
+    signature = await_signature(pending)
+    todo = articles_to_draft(files, readable, rows, signature.as_dict(), out_dir, overwrite, reports, on_error)
+    plan = plan_drafts({n: segments for n, (segments, _) in todo.items()})
+    stats.distinct_segments = len(plan.owner)
     if progress:
         progress.begin(len(files), sum(s.translatable for segs, _ in todo.values() for s in segs))
 
-    # Reports go out (progress line, report.json) in file order, as with the
-    # local engine; TMX files and markers are written as soon as an article is complete.
-    emitted: list[FileReport] = []
-    drafts: dict[str, Draft] = {}
-
-    def complete(n: int) -> None:
-        _, key = todo[n]
-        reports[n] = translate_file(files[n], out_dir, Drafted(drafts, spec.glossary), keep_boilerplate,
-                                    signature=signature)
-        mark_done(out_dir, files[n].stem, key, reports[n])
-
-    def emit_ready() -> None:
-        while len(emitted) < len(files) and len(emitted) in reports:
-            emitted.append(reports[len(emitted)])
-            if progress:
-                progress.end_file(emitted[-1])
-            write_report(emitted, out_dir, signature.model, signature=signature)
-
-    for n in todo:
-        if n not in waiting:  # nothing to translate (only boilerplate)
-            complete(n)
-    emit_ready()
-    if work:
-        ds = ray.data.from_items(
-            [{"article": n, "texts": json.dumps(texts, ensure_ascii=False)} for n, texts in work.items()],
-            override_num_blocks=max(1, math.ceil(len(work) / options.articles_per_call)),
-        ).map_batches(
-            DraftWorker,
-            fn_constructor_kwargs={"spec": spec},
-            batch_size=options.articles_per_call,
-            batch_format="pandas",
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            **resources,
-        )
-        for row in model_errors_unwrapped(ds.iter_rows()):
-            n = int(row["article"])
-            if n not in work:
-                continue  # already arrived (a retried batch)
-            texts = work.pop(n)
-            for text, draft in zip(texts, pickle.loads(row["drafts"])):
-                drafts[text] = draft
-            stats.decoded += int(row["decoded"])
-            for m in needed_by.get(n, ()):
-                waiting[m].discard(n)
-                if not waiting[m]:
-                    del waiting[m]
-                    if progress:
-                        progress.advance(sum(s.translatable for s in todo[m][0]))
-                    complete(m)
-            emit_ready()
+    writer = ArticleWriter(files, out_dir, todo, plan, spec.glossary, keep_boilerplate, signature, reports, progress)
+    writer.start()
+    if plan.work:
+        for got in draft_everywhere(plan.work, spec, options, workers, resources):
+            stats.decoded += got.decoded
+            writer.arrived(got)
     return [reports[n] for n in range(len(files))]
 
 

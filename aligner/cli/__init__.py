@@ -24,6 +24,18 @@ def main() -> None:
     except KeyboardInterrupt:
         print("aligner: interrupted", file=sys.stderr)
         sys.exit(130)
+    except MemoryError:
+        if debugging():
+            raise
+        print("aligner: error: out of memory (the input is too large for this machine)", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        # A write or read the command did not expect to fail (disk full, read-only file
+        # system, permission): the environment's fault, not a bug; what was written stays.
+        if debugging():
+            raise
+        print(f"aligner: error: {os_error_line(exc)}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debugging():
             raise
@@ -34,6 +46,15 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+
+
+def os_error_line(exc: OSError) -> str:
+    """``PATH: reason`` for an OSError (an OutputError already reads that way)."""
+    from aligner.formats.files import OutputError
+
+    if isinstance(exc, OutputError) or not exc.filename:
+        return str(exc)
+    return f"{exc.filename}: {exc.strerror or exc}"
 
 
 __all__ = ["app", "main"]

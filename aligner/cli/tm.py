@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, warn
+from aligner.cli.common import app, fail, output_file, warn
 
 tm_app = typer.Typer(
     help="The translation memory: approved translations reused before the model drafts.", no_args_is_help=True
@@ -107,6 +107,7 @@ def export(
     """Write the memory as TMX 1.4b (status, origin and context as x-* props)."""
     from aligner.tm.exchange import export_tmx
 
+    output_file(out)
     with open_tm(tm_db, must_exist=True) as tm:
         try:
             n = export_tmx(tm, out, approved_only)

@@ -10,10 +10,12 @@ import typer
 from aligner.cli.common import (
     DEFAULT_GLOSSARY,
     app,
+    cache_failed,
     debugging,
     fail,
     load_glossary,
     open_cache,
+    output_dir,
     warn,
 )
 
@@ -27,6 +29,7 @@ def translate(
     out: Annotated[Path, typer.Option("--out", help="Output directory for <article>.tmx and report.json.")],
     model: Annotated[str, typer.Option(help="Hub id or local model directory.")] = "Helsinki-NLP/opus-mt-id-en",
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    glossary_lenient: Annotated[bool, typer.Option("--glossary-lenient", help="Draft with a glossary that `aligner glossary check` finds errors in (each error printed as a warning) instead of refusing it.")] = False,
     beam: Annotated[int, typer.Option(min=1, help="Beam size.")] = 4,
     batch_size: Annotated[int, typer.Option(min=1, help="Segments per batch.")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -62,7 +65,8 @@ def translate(
     from aligner.translate.translator import Translator
 
     outputs, codes = check_formats(formats), parse_langs(langs)
-    termbase = load_glossary(glossary)
+    output_dir(out)  # a bad --out costs seconds, not a translated article
+    termbase = load_glossary(glossary, checked=True, lenient=glossary_lenient)
     files = collect_inputs(paths)
     if not files:
         fail(no_inputs_message(paths))
@@ -98,7 +102,7 @@ def translate(
                 translator = Translator(
                     source, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                     max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
-                    cache=None if no_cache else open_cache(), threads=threads,
+                    cache=None if no_cache else open_cache(), threads=threads, on_cache_error=cache_failed,
                 )
             except (ModelUnavailable, ValueError) as exc:
                 fail(str(exc))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # slug is re-exported: concept ids are made here, the rule itself lives with the other text rules.
+from aligner.text import control_character
 from aligner.text import slug as slug
 from aligner.types import Term
 
@@ -84,6 +85,8 @@ def validate_term(term: Term) -> list[str]:
         for value in values:
             if any(c in value for c in "\t\n\r"):
                 reasons.append(f"{name} {value!r} contains a tab or line break")
+            elif control_character(value):
+                reasons.append(f"{name} {value!r} contains the control character {control_character(value)}")
             elif value != value.strip():
                 reasons.append(f"{name} {value!r} has surrounding whitespace")
             if name in ("source", "forbidden") and ("|" in value or not value):

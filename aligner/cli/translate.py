@@ -50,6 +50,7 @@ def translate(
     workers: Annotated[int, typer.Option(min=0, help="With --engine ray: workers, each with its own model (0: as many as fit).")] = 0,
     threads_per_worker: Annotated[int, typer.Option(min=1, help="With --engine ray: CPU threads per worker.")] = 1,
     gpus_per_worker: Annotated[float, typer.Option(min=0, help="With --engine ray: GPUs per worker (0: CPU workers).")] = 0,
+    rename_clashes: Annotated[bool, typer.Option("--rename-clashes", help="An article named like one another input already has in --out (this run or an earlier one) is written as <name>-2.tmx instead of being refused.")] = False,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -86,7 +87,7 @@ def translate(
         options = RayOptions(ray_address, workers, threads_per_worker, gpus_per_worker)
         settings = dict(model=model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                         max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model, cache=not no_cache)
-        summarise(translate_on_ray(files, out, settings, options, keep_boilerplate, overwrite), out)
+        summarise(translate_on_ray(files, out, settings, options, keep_boilerplate, overwrite, rename_clashes), out)
         return
     try:
         # Locked before the model loads, so a second run is refused at once.
@@ -113,7 +114,7 @@ def translate(
                     on_error=lambda msg: warn(f"error: {msg}"), langs=codes,
                     discard_reviewed=discard_reviewed,
                     on_exception=show_traceback if debugging() else None,
-                    tm=memory, fuzzy_min=fuzzy_min,
+                    tm=memory, fuzzy_min=fuzzy_min, rename_clashes=rename_clashes,
                 )
             if "xliff" in outputs:
                 write_xliff_outputs(reports, termbase, codes)
@@ -153,7 +154,8 @@ def show_traceback(exc: BaseException) -> None:
     typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
 
 
-def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool) -> list:
+def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool,
+                     rename_clashes: bool = False) -> list:
     """``--engine ray``: the batch on a Ray cluster; one error line and exit 2 when it cannot run."""
     from aligner.batch.engines import TranslatorSpec
     from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
@@ -172,7 +174,7 @@ def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep
             spec = TranslatorSpec(**settings, ct2_model=str(ct2) if ct2 else None, threads=options.threads_per_worker)
             with ClusterProgress() as progress:
                 return run_ray(spec, files, out, keep_boilerplate, overwrite, options, progress,
-                               on_error=lambda msg: warn(f"error: {msg}"))
+                               on_error=lambda msg: warn(f"error: {msg}"), rename_clashes=rename_clashes)
     except (OutputBusy, ClusterError, ModelUnavailable, ValueError) as exc:
         fail(str(exc))
     return []

@@ -243,6 +243,7 @@ def run_ray(
     progress: "ClusterProgress | None" = None,
     on_error: Callable[[str], None] | None = None,
     stats: RunStats | None = None,
+    rename_clashes: bool = False,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir`` on Ray: the local engine's outputs, resume and report.
 
@@ -257,7 +258,8 @@ def run_ray(
     if started_here:
         stats.startup_seconds = connect(options.address)
     try:
-        return _run(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats)
+        return _run(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats,
+                    rename_clashes)
     finally:
         if started_here:
             ray.shutdown()
@@ -280,13 +282,13 @@ def _data_context():
 def _run(
     spec: TranslatorSpec, files: list[Path], out_dir: Path, keep_boilerplate: bool, overwrite: bool,
     options: RayOptions, progress: "ClusterProgress | None", on_error: Callable[[str], None] | None,
-    stats: RunStats,
+    stats: RunStats, rename_clashes: bool = False,
 ) -> list[FileReport]:
     import ray
     from ray.exceptions import RayTaskError
 
     from aligner.batch.pipeline import translate_file, write_report
-    from aligner.batch.state import forget, load_done, mark_done, remove_stale_temps
+    from aligner.batch.state import claim_outputs, forget, load_done, mark_done, remove_stale_temps
     from aligner.formats.files import InputError
     from aligner.translate.cache import normalise_source
     from aligner.translate.model import ModelUnavailable
@@ -314,13 +316,11 @@ def _run(
         raise
 
     reports: dict[int, FileReport] = {}
-    owners: dict[str, Path] = {}
+    names = claim_outputs(files, out_dir, rename_clashes)  # the local engine's rule: one output name per input
     readable: list[int] = []
     for n, path in enumerate(files):
-        if owners.setdefault(path.stem, path) != path:
-            reports[n] = failed_report(path, InputError(
-                f"{path}: same name as {owners[path.stem]}, whose {path.stem}.tmx it would overwrite; rename one"
-            ), on_error)
+        if isinstance(names[n], InputError):
+            reports[n] = failed_report(path, names[n], on_error)
         else:
             readable.append(n)
 
@@ -338,12 +338,12 @@ def _run(
         if row["error"]:
             reports[n] = failed_report(path, InputError(row["error"]), on_error)
             continue
-        done = None if overwrite else load_done(out_dir, path.stem, row["key"])
+        done = None if overwrite else load_done(out_dir, names[n], row["key"])
         if done is not None:
             done.path = str(path)
             reports[n] = done
             continue
-        forget(out_dir, path.stem)
+        forget(out_dir, names[n])
         todo[n] = (segments_of(row), row["key"])
 
     # Each distinct source (the cache's normalised key) is translated once, in
@@ -381,8 +381,8 @@ def _run(
     def complete(n: int) -> None:
         _, key = todo[n]
         reports[n] = translate_file(files[n], out_dir, Drafted(drafts, spec.glossary), keep_boilerplate,
-                                    signature=signature)
-        mark_done(out_dir, files[n].stem, key, reports[n])
+                                    signature=signature, name=names[n])
+        mark_done(out_dir, names[n], key, reports[n])
 
     def emit_ready() -> None:
         while len(emitted) < len(files) and len(emitted) in reports:

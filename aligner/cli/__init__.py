@@ -6,7 +6,7 @@ import os
 import sys
 
 from aligner.cli import align, glossary, model, review, segment, tm, translate, xliff  # noqa: F401  (register commands)
-from aligner.cli.common import DEBUG_ENV, app, debugging
+from aligner.cli.common import DEBUG_ENV, app, debugging, one_line
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
         # system, permission): the environment's fault, not a bug; what was written stays.
         if debugging():
             raise
-        print(f"aligner: error: {os_error_line(exc)}", file=sys.stderr)
+        print(f"aligner: error: {one_line(os_error_line(exc))}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debugging():

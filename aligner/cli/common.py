@@ -30,16 +30,26 @@ def _root() -> None:
     """Indonesian -> English translation and alignment toolkit."""
 
 
+# What str.splitlines() breaks a line at: a file name holding one must not split a message.
+_LINE_BREAKS = str.maketrans({c: c.encode("unicode_escape").decode("ascii")
+                              for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(message: str) -> str:
+    """``message`` with its line breaks written as escapes (``\\n``), so it stays one line."""
+    return message.translate(_LINE_BREAKS)
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one error line on stderr and exit with ``code``."""
-    typer.echo(f"aligner: error: {message}", err=True)
+    typer.echo(f"aligner: error: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    """Print ``aligner: MESSAGE`` on stderr (callers start it with ``warning:`` or ``error:``
-    when it is one)."""
-    typer.echo(f"aligner: {message}", err=True)
+    """Print ``aligner: MESSAGE`` on stderr as one line (callers start it with ``warning:``
+    or ``error:`` when it is one)."""
+    typer.echo(f"aligner: {one_line(message)}", err=True)
 
 
 def output_dir(path: Path) -> Path:

@@ -55,7 +55,7 @@ def _write_glossary(document, before) -> None:
     new = [p for p in check(document) if p.severity == "error" and p.message not in known]
     if new:
         for problem in new:
-            typer.echo(str(problem), err=True)
+            warn(f"error: {problem.where}: {problem.message}")
         fail(f"{document.path}: not written, the change would add {len(new)} error(s)", 1)
     try:
         document.write()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -231,3 +232,65 @@ def test_locked_cache_is_dropped_and_drafts_are_the_same(tmp_path, tiny_model):
     plain = Translator(tiny_model, beam=1, max_new_tokens=8)
     assert drafts == [d.text for d in plain.translate(["Kapal itu besar.", "Tentara datang."])]
     assert again == drafts[:1]
+
+
+# --- a full disk, command by command: one line naming the file, the old file untouched -----
+
+
+@pytest.fixture
+def bilingual(tmp_path: Path, articles, monkeypatch, capsys) -> dict[str, Path]:
+    """A TMX (made by ``align``), its XLIFF, a glossary and a memory, written before the disk fills."""
+    english = tmp_path / "en.txt"
+    english.write_text("The ship is big.\n", encoding="utf-8")
+    tmx, xlf_dir = tmp_path / "a.tmx", tmp_path / "xlf"
+    monkeypatch.setenv("ALIGNER_DATA_DIR", str(tmp_path / "data"))
+    assert run_main(monkeypatch, capsys, "align", str(articles[0]), str(english), "--out", str(tmx))[0] == 0
+    assert run_main(monkeypatch, capsys, "xliff", "export", str(tmx), "--out", str(xlf_dir), "--glossary",
+                    str(Path(__file__).parent.parent / "glossary" / "defence.tsv"))[0] == 0
+    assert run_main(monkeypatch, capsys, "tm", "import", str(tmx))[0] == 0
+    xlf = xlf_dir / "a.xlf"  # a translator's edit, for `xliff import` to write back
+    xlf.write_text(re.sub(r"(<target[^>]*>)[^<]*", r"\1The vessel is big.", xlf.read_text(encoding="utf-8"), count=1),
+                   encoding="utf-8")
+    tsv = tmp_path / "g.tsv"
+    tsv.write_text("id\tsource\ttarget\tforbidden\tnote\nship\tkapal\tship\t\t\n", encoding="utf-8")
+    csv = tmp_path / "g.csv"
+    csv.write_text("source,target\nperahu,boat\n", encoding="utf-8")
+    return {"a": articles[0], "en": english, "tmx": tmx, "xlf": xlf_dir / "a.xlf", "tsv": tsv, "csv": csv,
+            "dir": tmp_path}
+
+
+@pytest.mark.parametrize(
+    "args, written",
+    [
+        (["align", "{a}", "{en}", "--out", "{tmx}"], "{tmx}"),
+        (["glossary", "import", "{csv}", "--into", "{tsv}"], "{tsv}"),
+        (["glossary", "export", "-g", "{tsv}", "--out", "{dir}/g.tbx"], "{dir}/g.tbx"),
+        (["glossary", "add", "-g", "{tsv}", "--source", "perahu", "--target", "boat"], "{tsv}"),
+        (["tm", "export", "--out", "{dir}/m.tmx"], "{dir}/m.tmx"),
+        (["xliff", "export", "{tmx}", "--out", "{dir}/x"], "{dir}/x/a.xlf"),
+        (["xliff", "import", "{xlf}", "--into", "{tmx}"], "{tmx}"),
+        (["segment", "--export-srx", "{dir}/rules.srx"], "{dir}/rules.srx"),
+    ],
+)
+def test_disk_full_is_one_line_naming_the_file(args, written, bilingual, monkeypatch, capsys):
+    before = {p: p.read_bytes() for p in bilingual["dir"].rglob("*") if p.is_file() and "data" not in p.parts}
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    code, err = run_main(monkeypatch, capsys, *(a.format(**bilingual) for a in args))
+    assert code in (1, 2), err
+    one_error(err, written.format(**bilingual), "No space left on device")
+    after = {p: p.read_bytes() for p in bilingual["dir"].rglob("*") if p.is_file() and "data" not in p.parts}
+    assert after == before  # nothing half-written, nothing lost
+
+
+def test_memory_full_during_tm_import_is_one_line(bilingual, tmp_path, monkeypatch, capsys):
+    import aligner.tm.store
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(aligner.tm.store.sqlite3, "connect", lambda *a, **k: FullDisk(real_connect(*a, **k)))
+    code, err = run_main(monkeypatch, capsys, "tm", "import", str(bilingual["tmx"]), "--tm-db", str(tmp_path / "m.sqlite3"))
+    assert code == 2
+    one_error(err, str(tmp_path / "m.sqlite3"), "database or disk is full")

@@ -68,6 +68,8 @@ def import_(
     """Add TMX files to the memory. Re-importing a file changes nothing; when two
     translations of a source disagree, the newest approved one is offered first and
     the other kept as an alternative."""
+    import sqlite3
+
     from aligner.formats.tmx import TmxError
     from aligner.tm.exchange import import_tmx, tmx_files
 
@@ -86,9 +88,13 @@ def import_(
             try:
                 counts, stats = import_tmx(tm, path, status)
             except (TmxError, OSError) as exc:
-                warn(f"error: {exc}" if isinstance(exc, TmxError) else f"error: {path}: {exc}")
+                warn(f"error: {exc}" if isinstance(exc, TmxError) else f"error: {path}: {exc.strerror or exc}")
                 failed += 1
                 continue
+            except sqlite3.Error as exc:
+                # The memory itself cannot be written (disk full, read-only): the files imported
+                # so far are committed; going on would fail the same way.
+                fail(f"{tm.path}: cannot write the translation memory while importing {path}: {exc}")
             warn(
                 f"{path}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
                 f"{counts.skipped + stats.get('skipped', 0)} skipped (no source or target)"

@@ -125,10 +125,13 @@ def cache_failed(exc: Exception) -> None:
 
 def read_units(path: Path):
     """Units of one TMX file, or a one-line failure naming it."""
+    from aligner.formats.files import InputError, regular_file
     from aligner.formats.tmx import TmxError, read_tmx
 
-    if not path.is_file():
-        fail(f"{path}: no such file")
+    try:
+        regular_file(path, "a TMX file")
+    except InputError as exc:
+        fail(str(exc))
     try:
         return read_tmx(path)
     except TmxError as exc:

@@ -34,6 +34,7 @@ def open_tm(path: Optional[Path], must_exist: bool = False):
 
 def memory_for_run(source: Path):
     """``--tm`` of ``aligner translate``: a memory file, or TMX files / a directory loaded into a temporary one."""
+    from aligner.formats.files import InputError, read_limited
     from aligner.formats.tmx import TmxError
     from aligner.tm.exchange import import_tmx, tmx_files
     from aligner.tm.store import TranslationMemory
@@ -50,10 +51,12 @@ def memory_for_run(source: Path):
         digest = hashlib.sha256()
         for path in files:
             try:
-                digest.update(path.read_bytes())
+                digest.update(read_limited(path))
                 import_tmx(tm, path)
-            except (TmxError, OSError) as exc:
-                fail(str(exc) if isinstance(exc, TmxError) else f"{path}: {exc}")
+            except (TmxError, InputError) as exc:
+                fail(str(exc))
+            except OSError as exc:
+                fail(f"{path}: {exc.strerror or exc}")
         tm.set_identity(digest.hexdigest()[:16])  # the same files: the same memory, so resumed runs keep articles
         return tm
     return open_tm(source, must_exist=True)
@@ -70,6 +73,7 @@ def import_(
     the other kept as an alternative."""
     import sqlite3
 
+    from aligner.formats.files import InputError, regular_file
     from aligner.formats.tmx import TmxError
     from aligner.tm.exchange import import_tmx, tmx_files
 
@@ -81,8 +85,10 @@ def import_(
     failed = 0
     with open_tm(tm_db) as tm:
         for path in files:
-            if not path.is_file():
-                warn(f"error: {path}: no such file")
+            try:
+                regular_file(path, "a TMX file")  # a FIFO would block the reader
+            except InputError as exc:
+                warn(f"error: {exc}")
                 failed += 1
                 continue
             try:

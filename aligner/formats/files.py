@@ -52,11 +52,12 @@ def no_inputs_message(paths: Iterable[str | Path]) -> str:
     return f"no input files found in {', '.join(str(p) for p in paths)} (folders are searched for *.txt)"
 
 
-def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise.
+def regular_file(path: str | Path, what: str = "a text file") -> os.stat_result:
+    """The ``stat`` of ``path`` if it is a regular file; InputError naming it otherwise
+    (missing, unreadable, a FIFO, device, socket or directory: ``is a FIFO, not WHAT``).
 
-    FIFOs, devices and sockets are refused before they are opened (reading one would
-    hang or never end), and the size is checked before the file is read whole.
+    Call it before handing a path to any reader that opens it (lxml, sqlite, csv):
+    opening a FIFO blocks until someone writes to it.
     """
     try:
         info = os.stat(path)
@@ -66,7 +67,17 @@ def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     for test, kind in _KINDS:
         if test(info.st_mode):
-            raise InputError(f"{path}: is {kind}, not a text file")
+            raise InputError(f"{path}: is {kind}, not {what}")
+    return info
+
+
+def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise.
+
+    FIFOs, devices and sockets are refused before they are opened (reading one would
+    hang or never end), and the size is checked before the file is read whole.
+    """
+    info = regular_file(path)
     if info.st_size > limit:
         raise InputError(f"{path}: too large ({info.st_size:,} bytes; the limit is {limit:,})")
     with Path(path).open("rb") as fh:

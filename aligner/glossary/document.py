@@ -8,6 +8,8 @@ so ``add`` and ``remove`` change only the lines they must.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -194,8 +196,16 @@ class Document:
 
     @classmethod
     def read(cls, path: str | Path) -> "Document":
-        """Read a TSV file (OSError if it cannot be opened; GlossaryError if it is not UTF-8)."""
-        data = Path(path).read_bytes()
+        """Read a TSV file (FileNotFoundError if there is none; GlossaryError naming it if it is
+        not a regular file, too large, unreadable or not UTF-8)."""
+        from aligner.formats.files import InputError, read_limited
+
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(path))
+        try:
+            data = read_limited(Path(path))
+        except InputError as exc:
+            raise GlossaryError(str(exc)) from None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from aligner.formats.files import InputError, read_limited, regular_file
 from aligner.formats.xml import XML_LANG, element_lang, entity_problem, ncname, parse_xml
-from aligner.text import control_character
 from aligner.glossary.document import (
     COLUMNS,
     GlossaryError,
@@ -20,6 +20,7 @@ from aligner.glossary.document import (
     usable_id,
     validate_term,
 )
+from aligner.text import control_character
 from aligner.types import Term
 
 # --------------------------------------------------------------------------- TBX-Basic
@@ -148,7 +149,10 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
     External entities and DTDs are never fetched or resolved.
     """
     try:
+        regular_file(path, "a TBX file")  # lxml would block on a FIFO
         tree = parse_xml(path)
+    except InputError as exc:
+        raise GlossaryError(str(exc)) from None
     except etree.XMLSyntaxError as exc:
         raise GlossaryError(f"{path}:{exc.lineno}: {exc.msg}") from None
     except OSError as exc:
@@ -240,11 +244,11 @@ def read_csv(path: str | Path) -> tuple[list[Term], list[str]]:
     """Concepts of a CSV file whose header names the columns (``source`` and ``target``
     required; ``id``, ``forbidden``, ``note`` optional; case-insensitive)."""
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = read_limited(Path(path)).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GlossaryError(f"{path}: not valid UTF-8") from None
-    except OSError as exc:
-        raise GlossaryError(f"{path}: {exc.strerror or exc}") from None
+    except InputError as exc:
+        raise GlossaryError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [c.strip().lower() for c in next(reader)]

@@ -294,3 +294,26 @@ def test_memory_full_during_tm_import_is_one_line(bilingual, tmp_path, monkeypat
     code, err = run_main(monkeypatch, capsys, "tm", "import", str(bilingual["tmx"]), "--tm-db", str(tmp_path / "m.sqlite3"))
     assert code == 2
     one_error(err, str(tmp_path / "m.sqlite3"), "database or disk is full")
+
+
+def test_interrupted_batch_keeps_the_finished_articles_and_resumes(tmp_path, articles, tiny_model_dir,
+                                                                    monkeypatch, capsys):
+    import aligner.batch.pipeline
+
+    real = aligner.batch.pipeline.translate_file
+
+    def ctrl_c_at_b(path, *args, **kwargs):
+        if path.name == "b.txt":
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(aligner.batch.pipeline, "translate_file", ctrl_c_at_b)
+    out = tmp_path / "out"
+    code, err = run_main(monkeypatch, capsys, *translate_args(tiny_model_dir, *articles, out=out), "--no-cache")
+    assert code == 130 and any(line.startswith("aligner: interrupted") for line in err.splitlines())
+    assert "Traceback" not in err
+    assert (out / "a.tmx").is_file() and not (out / "b.tmx").exists()
+    assert [Path(f["path"]).name for f in json.loads((out / "report.json").read_text(encoding="utf-8"))["files"]] == ["a.txt"]
+    monkeypatch.setattr(aligner.batch.pipeline, "translate_file", real)
+    code, err = run_main(monkeypatch, capsys, *translate_args(tiny_model_dir, *articles, out=out), "--no-cache")
+    assert code == 0 and "1 translated, 1 kept" in err

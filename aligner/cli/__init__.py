@@ -24,6 +24,11 @@ def main() -> None:
     except KeyboardInterrupt:
         print("aligner: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exc:
+        # Typer turns Ctrl+C into a silent exit 130: say what happened.
+        if exc.code == 130 and caused_by(exc, KeyboardInterrupt):
+            print("aligner: interrupted (what was finished is kept; run again to go on)", file=sys.stderr)
+        raise
     except MemoryError:
         if debugging():
             raise
@@ -46,6 +51,17 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+
+
+def caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Is ``exc``, or an exception it was raised from or while handling, a ``kind``?"""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def os_error_line(exc: OSError) -> str:

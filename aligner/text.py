@@ -105,3 +105,16 @@ def footnotes(text: str) -> list[str]:
     if "[" not in text:
         return []
     return FOOTNOTE.findall(URL.sub(" ", text))
+
+
+# --------------------------------------------------------------------------- control characters
+
+# C0 and C1 controls and DEL, but not tab and line breaks (callers judge those in context):
+# invisible, and most other tools (TBX, TMX, CAT tools) refuse or mangle them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` as ``U+XXXX`` (tab and line breaks aside), or None."""
+    m = _CONTROL.search(text)
+    return f"U+{ord(m.group()):04X}" if m else None

@@ -357,9 +357,10 @@ def test_tbx_external_entities_are_never_resolved(tmp_path: Path) -> None:
         '<langSet xml:lang="en"><tig><term>one</term></tig></langSet></termEntry></body></text></martif>\n',
         encoding="utf-8",
     )
-    terms, _ = read_tbx(path)
-    assert len(terms) == 1 and terms[0].target == "one"
-    assert "TOPSECRET" not in repr(terms)
+    # Refused whole, naming the file: keeping the literal "&xxe;" as a term would be silently wrong.
+    with pytest.raises(GlossaryError, match=rf"^{path}: declares XML entities") as caught:
+        read_tbx(path)
+    assert "TOPSECRET" not in str(caught.value)
 
 
 def test_bad_tbx_and_csv_name_file_and_line(tmp_path: Path) -> None:

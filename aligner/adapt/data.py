@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aligner.formats.files import InputError, regular_file
 from aligner.formats.units import PROP_DOC, PROP_STATUS
 
 #: Suffixes read as a translation memory database (aligner.tm) rather than TMX.
@@ -77,6 +78,10 @@ def _tmx_files(path: Path) -> list[Path]:
         if not files:
             raise AdaptDataError(f"{path}: no .tmx files in this folder")
         return files
+    try:
+        regular_file(path, "a TMX file")  # a FIFO would block the reader
+    except InputError as exc:
+        raise AdaptDataError(str(exc)) from None
     return [path]
 
 

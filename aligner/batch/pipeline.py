@@ -38,6 +38,7 @@ def translate_file(
     signature: RunSignature | None = None,
     tm=None,
     fuzzy_min: float = 75.0,
+    name: str | None = None,
 ) -> FileReport:
     """Translate one article (``text`` if given, else read from ``path``) and
     write ``out_dir/<stem>.tmx`` atomically with the language codes ``langs``,
@@ -46,12 +47,13 @@ def translate_file(
     fill their units and the model drafts only the rest.
 
     ``signature`` (default: the translator's) names the model in every unit and
-    goes into the TMX header.  A backend failure raises
+    goes into the TMX header.  ``name``: the output's name (default: the input's stem;
+    see :func:`aligner.batch.state.claim_outputs`).  A backend failure raises
     :class:`~aligner.translate.backends.base.BackendError` before anything is written.
     """
     start = time.perf_counter()
     text = read_article(path) if text is None else text
-    doc = path.stem
+    doc = name or path.stem
     segments = segment(text, doc=doc)
     todo = [s for s in segments if s.translatable]
     if on_segments:
@@ -161,6 +163,7 @@ def run_batch(
     on_exception: Callable[[BaseException], None] | None = None,
     tm=None,
     fuzzy_min: float = 75.0,
+    rename_clashes: bool = False,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir``, one atomic TMX each, resuming earlier runs.
 
@@ -170,10 +173,13 @@ def run_batch(
     ``discard_reviewed``); bad files and model failures fail that article only:
     they are reported through ``on_error`` (one line naming the file), and
     ``on_exception`` (for a traceback), no TMX is written for them, and the batch
-    goes on; report.json is rewritten after every article.  The caller holds
+    goes on; report.json is rewritten after every article.  An input whose output
+    name another input has (in this run or an earlier one) fails, or with
+    ``rename_clashes`` gets its own (:func:`aligner.batch.state.claim_outputs`).  The caller holds
     :func:`aligner.batch.state.lock_output` on ``out_dir`` around this call.
     """
     from aligner.batch.state import (
+        claim_outputs,
         fingerprint,
         forget,
         load_done,
@@ -190,28 +196,26 @@ def run_batch(
     if tm is not None:  # a changed memory can change any article
         settings = {**settings, "tm": tm.fingerprint(), "fuzzy_min": fuzzy_min}
     reports: list[FileReport] = []
-    owners: dict[str, Path] = {}
-    for path in files:
+    for path, name in zip(files, claim_outputs(files, out_dir, rename_clashes)):
         try:
-            if owners.setdefault(path.stem, path) != path:
-                raise InputError(
-                    f"{path}: same name as {owners[path.stem]}, whose {path.stem}.tmx it would overwrite; rename one"
-                )
+            if isinstance(name, InputError):
+                raise name
             data = read_input(path)
             text = decode_article(path, data)
             key = fingerprint(settings, data)
-            report = None if overwrite else load_done(out_dir, path.stem, key)
+            report = None if overwrite else load_done(out_dir, name, key)
             if report is None:
-                forget(out_dir, path.stem)
+                forget(out_dir, name)
                 if overwrite:
-                    backup_before_overwrite(out_dir / f"{path.stem}.tmx")
+                    backup_before_overwrite(out_dir / f"{name}.tmx")
                 report = translate_file(
                     path, out_dir, translator, keep_boilerplate,
                     on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
                     on_progress=progress.advance if progress else None,
                     text=text, langs=langs, discard_reviewed=discard_reviewed, signature=signature, tm=tm, fuzzy_min=fuzzy_min,
+                    name=name,
                 )
-                mark_done(out_dir, path.stem, key, report)
+                mark_done(out_dir, name, key, report)
             report.path = str(path)
         except (InputError, BackendError) as exc:
             message = str(exc) if isinstance(exc, InputError) else f"{path}: translation failed: {exc}"

@@ -24,7 +24,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from aligner.formats.files import atomic_write
+from aligner.formats.files import InputError, atomic_write
 from aligner.types import FileReport
 
 STATE_DIR = ".aligner-state"
@@ -91,7 +91,8 @@ def _marker(out_dir: Path, doc: str) -> Path:
 def mark_done(out_dir: Path, doc: str, key: str, report: FileReport) -> None:
     """Record that ``doc``'s TMX (already written) is complete for fingerprint ``key``."""
     tmx = out_dir / f"{doc}.tmx"
-    payload = {"fingerprint": key, "tmx_sha256": hashlib.sha256(tmx.read_bytes()).hexdigest(), "report": asdict(report)}
+    payload = {"fingerprint": key, "tmx_sha256": hashlib.sha256(tmx.read_bytes()).hexdigest(),
+               "source": source_key(report.path), "report": asdict(report)}
     atomic_write(_marker(out_dir, doc), json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
@@ -127,3 +128,64 @@ def load_done(out_dir: Path, doc: str, key: str) -> FileReport | None:
 def forget(out_dir: Path, doc: str) -> None:
     """Drop ``doc``'s marker (before it is redone, so a kill midway cannot leave a stale one)."""
     _marker(out_dir, doc).unlink(missing_ok=True)
+
+
+# --- which input owns which output name --------------------------------------------------
+
+
+def source_key(path: str | Path) -> str:
+    """How an input is recognised across runs: its absolute path, symlinks followed."""
+    return str(Path(path).resolve())
+
+
+def earlier_owners(out_dir: Path) -> dict[str, str]:
+    """Output name -> the input (:func:`source_key`) whose translation ``<name>.tmx`` holds,
+    for the articles earlier runs finished in ``out_dir`` (their TMX still there)."""
+    owners: dict[str, str] = {}
+    for marker in sorted((out_dir / STATE_DIR).glob("*.json")):
+        if not (out_dir / f"{marker.stem}.tmx").is_file():
+            continue
+        try:
+            payload = json.loads(marker.read_text(encoding="utf-8"))
+            owners[marker.stem] = payload.get("source") or source_key(payload["report"]["path"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # an unreadable marker claims nothing; the article is merged as before
+    return owners
+
+
+def claim_outputs(files: list[Path], out_dir: Path, rename: bool = False) -> list[str | InputError]:
+    """The output name of each input (its TMX is ``out_dir/<name>.tmx``), or why it has none.
+
+    A name belongs to the input that wrote it, across runs (the done-marker records
+    the input): an input keeps the name it had, so a rerun merges and resumes; another
+    input with the same file name is refused with one line naming both (the TMX is
+    never overwritten), or, with ``rename``, gets the first free ``<stem>-N``.  Both
+    engines call this, so the rule is the same everywhere.
+    """
+    earlier = earlier_owners(out_dir)
+    had = {source: name for name, source in earlier.items()}
+    now: dict[str, Path] = {}  # name -> the input of this run that has it
+    names: list[str | InputError] = []
+    for path in files:
+        source = source_key(path)
+        stem = path.stem
+        kept = had.get(source)
+        candidates = ([kept] if kept else []) + [stem] + (
+            [f"{stem}-{n}" for n in range(2, len(files) + len(earlier) + 3)] if rename else []
+        )
+        for name in candidates:
+            here = now.get(name)
+            if (here is None or source_key(here) == source) and earlier.get(name, source) == source:
+                now[name] = path
+                names.append(name)
+                break
+        else:
+            here = now.get(stem)
+            if here is not None and source_key(here) != source:
+                reason = f"same name as {here}, whose {stem}.tmx it would overwrite"
+            else:
+                reason = (f"{out_dir / (stem + '.tmx')} holds the translation of {earlier[stem]} "
+                          f"from an earlier run, and would be overwritten")
+            names.append(InputError(f"{path}: {reason}; rename one, or pass --rename-clashes to write "
+                                    f"{stem}-2.tmx"))
+    return names

@@ -6,7 +6,7 @@ import os
 import sys
 
 from aligner.cli import align, glossary, model, review, segment, tm, translate, xliff  # noqa: F401  (register commands)
-from aligner.cli.common import DEBUG_ENV, app, debugging
+from aligner.cli.common import DEBUG_ENV, app, debugging, one_line
 
 
 def main() -> None:
@@ -24,6 +24,23 @@ def main() -> None:
     except KeyboardInterrupt:
         print("aligner: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exc:
+        # Typer turns Ctrl+C into a silent exit 130: say what happened.
+        if exc.code == 130 and caused_by(exc, KeyboardInterrupt):
+            print("aligner: interrupted (what was finished is kept; run again to go on)", file=sys.stderr)
+        raise
+    except MemoryError:
+        if debugging():
+            raise
+        print("aligner: error: out of memory (the input is too large for this machine)", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:
+        # A write or read the command did not expect to fail (disk full, read-only file
+        # system, permission): the environment's fault, not a bug; what was written stays.
+        if debugging():
+            raise
+        print(f"aligner: error: {one_line(os_error_line(exc))}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if debugging():
             raise
@@ -34,6 +51,26 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+
+
+def caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Is ``exc``, or an exception it was raised from or while handling, a ``kind``?"""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def os_error_line(exc: OSError) -> str:
+    """``PATH: reason`` for an OSError (an OutputError already reads that way)."""
+    from aligner.formats.files import OutputError
+
+    if isinstance(exc, OutputError) or not exc.filename:
+        return str(exc)
+    return f"{exc.filename}: {exc.strerror or exc}"
 
 
 __all__ = ["app", "main"]

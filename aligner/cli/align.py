@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary
+from aligner.cli.common import app, fail, load_glossary, output_file
 
 
 def _read_text_or_fail(path: Path) -> str:
@@ -37,6 +37,7 @@ def align(
     from aligner.formats.tmx import write_tmx
     from aligner.segment import segment
 
+    output_file(out)
     # Boilerplate (ads, "read more" lines) has no counterpart worth keeping in a memory.
     src = [s for s in segment(_read_text_or_fail(source), doc=source.name, lang="id") if s.translatable]
     tgt = [s for s in segment(_read_text_or_fail(english), doc=english.name, lang="en") if s.translatable]

@@ -30,18 +30,57 @@ def _root() -> None:
     """Indonesian -> English translation and alignment toolkit."""
 
 
+# What str.splitlines() breaks a line at: a file name holding one must not split a message.
+_LINE_BREAKS = str.maketrans({c: c.encode("unicode_escape").decode("ascii")
+                              for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(message: str) -> str:
+    """``message`` with its line breaks written as escapes (``\\n``), so it stays one line."""
+    return message.translate(_LINE_BREAKS)
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one error line on stderr and exit with ``code``."""
-    typer.echo(f"aligner: error: {message}", err=True)
+    typer.echo(f"aligner: error: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    typer.echo(f"aligner: {message}", err=True)
+    """Print ``aligner: MESSAGE`` on stderr as one line (callers start it with ``warning:``
+    or ``error:`` when it is one)."""
+    typer.echo(f"aligner: {one_line(message)}", err=True)
 
 
-def load_glossary(path: Optional[Path]):
-    """The termbase at ``path``, or the default one when it exists, or None."""
+def output_dir(path: Path) -> Path:
+    """``path`` checked as an output folder before any work (created if missing), or a one-line failure."""
+    from aligner.formats.files import OutputError, check_output_dir
+
+    try:
+        return check_output_dir(path)
+    except OutputError as exc:
+        fail(str(exc))
+    raise AssertionError  # unreachable: fail() exits
+
+
+def output_file(path: Path) -> Path:
+    """``path`` checked as an output file before any work, or a one-line failure."""
+    from aligner.formats.files import OutputError, check_output_file
+
+    try:
+        return check_output_file(path)
+    except OutputError as exc:
+        fail(str(exc))
+    raise AssertionError  # unreachable: fail() exits
+
+
+def load_glossary(path: Optional[Path], checked: bool = False, lenient: bool = False):
+    """The termbase at ``path``, or the default one when it exists, or None.
+
+    ``checked``: refuse a termbase that ``aligner glossary check`` finds errors in
+    (duplicate ids, one source form with two targets...): drafting under an ambiguous
+    glossary would look fine and be wrong.  ``lenient`` goes on, each error a warning.
+    """
     from aligner.glossary.document import GlossaryError
     from aligner.glossary.termbase import Termbase
 
@@ -49,30 +88,50 @@ def load_glossary(path: Optional[Path]):
     if path is None:
         return None
     try:
-        return Termbase.load(path)
+        termbase = Termbase.load(path)
     except (OSError, GlossaryError) as exc:
         fail(str(exc) if isinstance(exc, GlossaryError) else f"{path}: {exc.strerror or exc}")
+    if checked and termbase.document is not None:
+        from aligner.glossary.lint import check
+
+        errors = [p for p in check(termbase.document) if p.severity == "error"]
+        if errors and not lenient:
+            fail(f"{path}: {len(errors)} error(s); run `aligner glossary check {path}` "
+                 f"(or pass --glossary-lenient to draft with it anyway)")
+        for problem in errors:
+            warn(f"warning: {problem.where}: {problem.message}")
+    return termbase
 
 
 # --- fast drafts: translation cache, CTranslate2 backend, `aligner model` -------------
 
 def open_cache():
     """The user's translation cache, or None (with a warning) when it cannot be opened."""
-    from aligner.translate.cache import CacheError, TranslationCache
+    from aligner.translate.cache import CacheError, TranslationCache, cache_warning
 
     try:
         return TranslationCache()
     except CacheError as exc:
-        warn(f"warning: {exc}; continuing without the cache")
+        warn(f"warning: {cache_warning(exc)}")
         return None
+
+
+def cache_failed(exc: Exception) -> None:
+    """A Translator's ``on_cache_error``: one warning line; the run goes on without the cache."""
+    from aligner.translate.cache import cache_warning
+
+    warn(f"warning: {cache_warning(exc)}")
 
 
 def read_units(path: Path):
     """Units of one TMX file, or a one-line failure naming it."""
+    from aligner.formats.files import InputError, regular_file
     from aligner.formats.tmx import TmxError, read_tmx
 
-    if not path.is_file():
-        fail(f"{path}: no such file")
+    try:
+        regular_file(path, "a TMX file")
+    except InputError as exc:
+        fail(str(exc))
     try:
         return read_tmx(path)
     except TmxError as exc:

@@ -13,6 +13,7 @@ from aligner.cli.common import (
     app,
     fail,
     load_glossary,
+    output_file,
     read_units,
     warn,
 )
@@ -54,7 +55,7 @@ def _write_glossary(document, before) -> None:
     new = [p for p in check(document) if p.severity == "error" and p.message not in known]
     if new:
         for problem in new:
-            typer.echo(str(problem), err=True)
+            warn(f"error: {problem.where}: {problem.message}")
         fail(f"{document.path}: not written, the change would add {len(new)} error(s)", 1)
     try:
         document.write()
@@ -179,6 +180,7 @@ def glossary_import(
     from aligner.glossary.exchange import read_exchange
     from aligner.glossary.lint import check
 
+    output_file(into)
     try:
         terms, notes = read_exchange(file)
     except GlossaryError as exc:
@@ -216,6 +218,8 @@ def glossary_export(
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in ("tbx", "csv"):
         fail(f"unknown --format {fmt!r} (tbx or csv)")
+    if str(out) != "-":
+        output_file(out)
     terms = _glossary_document(glossary).terms
     if fmt == "tbx":
         for old, new in tbx_ids(terms).items():

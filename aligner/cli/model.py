@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail
+from aligner.cli.common import app, fail, output_dir
 
 model_app = typer.Typer(help="Manage models: convert to CTranslate2 for fast drafts.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
@@ -26,7 +26,9 @@ def model_convert(
 
     try:
         source = resolve_model(model)
-        path = convert_model(source, out or default_ct2_dir(source), quantization, force=force)
+        target = out or default_ct2_dir(source)
+        output_dir(target.parent)  # before the (long) conversion
+        path = convert_model(source, target, quantization, force=force)
     except ModelUnavailable as exc:
         fail(str(exc))
     typer.echo(f"converted {model} ({quantization}) -> {path}")
@@ -119,6 +121,7 @@ def model_adapt(
 
     # transformers' own bars for loading and saving weights would break up ours (read at its import).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    output_dir(out.parent)  # before hours of training, not after
     termbase = load_glossary(glossary)
     settings = AdaptSettings(epochs=epochs, lr=lr, batch_words=batch_words, valid_every=valid_every, patience=patience, seed=seed)
     try:

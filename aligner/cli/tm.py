@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, warn
+from aligner.cli.common import app, fail, output_file, warn
 
 tm_app = typer.Typer(
     help="The translation memory: approved translations reused before the model drafts.", no_args_is_help=True
@@ -34,6 +34,7 @@ def open_tm(path: Optional[Path], must_exist: bool = False):
 
 def memory_for_run(source: Path):
     """``--tm`` of ``aligner translate``: a memory file, or TMX files / a directory loaded into a temporary one."""
+    from aligner.formats.files import InputError, read_limited
     from aligner.formats.tmx import TmxError
     from aligner.tm.exchange import import_tmx, tmx_files
     from aligner.tm.store import TranslationMemory
@@ -50,10 +51,12 @@ def memory_for_run(source: Path):
         digest = hashlib.sha256()
         for path in files:
             try:
-                digest.update(path.read_bytes())
+                digest.update(read_limited(path))
                 import_tmx(tm, path)
-            except (TmxError, OSError) as exc:
-                fail(str(exc) if isinstance(exc, TmxError) else f"{path}: {exc}")
+            except (TmxError, InputError) as exc:
+                fail(str(exc))
+            except OSError as exc:
+                fail(f"{path}: {exc.strerror or exc}")
         tm.set_identity(digest.hexdigest()[:16])  # the same files: the same memory, so resumed runs keep articles
         return tm
     return open_tm(source, must_exist=True)
@@ -68,6 +71,9 @@ def import_(
     """Add TMX files to the memory. Re-importing a file changes nothing; when two
     translations of a source disagree, the newest approved one is offered first and
     the other kept as an alternative."""
+    import sqlite3
+
+    from aligner.formats.files import InputError, regular_file
     from aligner.formats.tmx import TmxError
     from aligner.tm.exchange import import_tmx, tmx_files
 
@@ -79,16 +85,22 @@ def import_(
     failed = 0
     with open_tm(tm_db) as tm:
         for path in files:
-            if not path.is_file():
-                warn(f"error: {path}: no such file")
+            try:
+                regular_file(path, "a TMX file")  # a FIFO would block the reader
+            except InputError as exc:
+                warn(f"error: {exc}")
                 failed += 1
                 continue
             try:
                 counts, stats = import_tmx(tm, path, status)
             except (TmxError, OSError) as exc:
-                warn(f"error: {exc}" if isinstance(exc, TmxError) else f"error: {path}: {exc}")
+                warn(f"error: {exc}" if isinstance(exc, TmxError) else f"error: {path}: {exc.strerror or exc}")
                 failed += 1
                 continue
+            except sqlite3.Error as exc:
+                # The memory itself cannot be written (disk full, read-only): the files imported
+                # so far are committed; going on would fail the same way.
+                fail(f"{tm.path}: cannot write the translation memory while importing {path}: {exc}")
             warn(
                 f"{path}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
                 f"{counts.skipped + stats.get('skipped', 0)} skipped (no source or target)"
@@ -107,6 +119,7 @@ def export(
     """Write the memory as TMX 1.4b (status, origin and context as x-* props)."""
     from aligner.tm.exchange import export_tmx
 
+    output_file(out)
     with open_tm(tm_db, must_exist=True) as tm:
         try:
             n = export_tmx(tm, out, approved_only)

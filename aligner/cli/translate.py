@@ -10,10 +10,12 @@ import typer
 from aligner.cli.common import (
     DEFAULT_GLOSSARY,
     app,
+    cache_failed,
     debugging,
     fail,
     load_glossary,
     open_cache,
+    output_dir,
     warn,
 )
 
@@ -27,6 +29,7 @@ def translate(
     out: Annotated[Path, typer.Option("--out", help="Output directory for <article>.tmx and report.json.")],
     model: Annotated[str, typer.Option(help="Hub id or local model directory.")] = "Helsinki-NLP/opus-mt-id-en",
     glossary: Annotated[Optional[Path], typer.Option(help="Termbase TSV (default glossary/defence.tsv).")] = None,
+    glossary_lenient: Annotated[bool, typer.Option("--glossary-lenient", help="Draft with a glossary that `aligner glossary check` finds errors in (each error printed as a warning) instead of refusing it.")] = False,
     beam: Annotated[int, typer.Option(min=1, help="Beam size.")] = 4,
     batch_size: Annotated[int, typer.Option(min=1, help="Segments per batch.")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -47,6 +50,7 @@ def translate(
     workers: Annotated[int, typer.Option(min=0, help="With --engine ray: workers, each with its own model (0: as many as fit).")] = 0,
     threads_per_worker: Annotated[int, typer.Option(min=1, help="With --engine ray: CPU threads per worker.")] = 1,
     gpus_per_worker: Annotated[float, typer.Option(min=0, help="With --engine ray: GPUs per worker (0: CPU workers).")] = 0,
+    rename_clashes: Annotated[bool, typer.Option("--rename-clashes", help="An article named like one another input already has in --out (this run or an earlier one) is written as <name>-2.tmx instead of being refused.")] = False,
 ) -> None:
     """Translate articles into one TMX file each, plus report.json.
 
@@ -62,7 +66,8 @@ def translate(
     from aligner.translate.translator import Translator
 
     outputs, codes = check_formats(formats), parse_langs(langs)
-    termbase = load_glossary(glossary)
+    output_dir(out)  # a bad --out costs seconds, not a translated article
+    termbase = load_glossary(glossary, checked=True, lenient=glossary_lenient)
     files = collect_inputs(paths)
     if not files:
         fail(no_inputs_message(paths))
@@ -82,7 +87,7 @@ def translate(
         options = RayOptions(ray_address, workers, threads_per_worker, gpus_per_worker)
         settings = dict(model=model, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                         max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model, cache=not no_cache)
-        summarise(translate_on_ray(files, out, settings, options, keep_boilerplate, overwrite), out)
+        summarise(translate_on_ray(files, out, settings, options, keep_boilerplate, overwrite, rename_clashes), out)
         return
     try:
         # Locked before the model loads, so a second run is refused at once.
@@ -98,7 +103,7 @@ def translate(
                 translator = Translator(
                     source, glossary=termbase, beam=beam, batch_size=batch_size, device=device,
                     max_input_tokens=max_input_tokens, backend=backend, ct2_model=ct2_model,
-                    cache=None if no_cache else open_cache(), threads=threads,
+                    cache=None if no_cache else open_cache(), threads=threads, on_cache_error=cache_failed,
                 )
             except (ModelUnavailable, ValueError) as exc:
                 fail(str(exc))
@@ -109,7 +114,7 @@ def translate(
                     on_error=lambda msg: warn(f"error: {msg}"), langs=codes,
                     discard_reviewed=discard_reviewed,
                     on_exception=show_traceback if debugging() else None,
-                    tm=memory, fuzzy_min=fuzzy_min,
+                    tm=memory, fuzzy_min=fuzzy_min, rename_clashes=rename_clashes,
                 )
             if "xliff" in outputs:
                 write_xliff_outputs(reports, termbase, codes)
@@ -149,7 +154,8 @@ def show_traceback(exc: BaseException) -> None:
     typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
 
 
-def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool) -> list:
+def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep_boilerplate: bool, overwrite: bool,
+                     rename_clashes: bool = False) -> list:
     """``--engine ray``: the batch on a Ray cluster; one error line and exit 2 when it cannot run."""
     from aligner.batch.engines import TranslatorSpec
     from aligner.batch.engines.ray import ClusterError, ClusterProgress, run_ray
@@ -168,7 +174,7 @@ def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep
             spec = TranslatorSpec(**settings, ct2_model=str(ct2) if ct2 else None, threads=options.threads_per_worker)
             with ClusterProgress() as progress:
                 return run_ray(spec, files, out, keep_boilerplate, overwrite, options, progress,
-                               on_error=lambda msg: warn(f"error: {msg}"))
+                               on_error=lambda msg: warn(f"error: {msg}"), rename_clashes=rename_clashes)
     except (OutputBusy, ClusterError, ModelUnavailable, ValueError) as exc:
         fail(str(exc))
     return []

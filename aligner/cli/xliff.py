@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary, warn
+from aligner.cli.common import app, fail, load_glossary, output_dir, output_file, warn
 from aligner.formats.units import PROP_KIND, fuzzy_matches
 
 xliff_app = typer.Typer(help="XLIFF 1.2 for CAT tools: export TMX files, import a translator's edits.", no_args_is_help=True)
@@ -77,6 +77,7 @@ def xliff_export(
     """Write each TMX as XLIFF 1.2: drafts marked for review, approved units signed off."""
     from aligner.formats.tmx import TmxError
 
+    output_dir(out)
     termbase = load_glossary(glossary)
     codes = parse_langs(langs) if langs else None
     for path in paths:
@@ -118,6 +119,7 @@ def xliff_import(
         fail(f"{file}: no such file")
     if not into.is_file():
         fail(f"{into}: no such file")
+    output_file(real_path(into))
     try:
         edits = read_xliff(file)
     except XliffError as exc:

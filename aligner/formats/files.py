@@ -15,6 +15,19 @@ class InputError(ValueError):
     """An input file that cannot be used; the message names the file."""
 
 
+class OutputError(OSError):
+    """An output path that cannot be written: ``str()`` is ``PATH: reason``, and ``strerror``
+    the reason alone, so callers that print ``f"{path}: {exc.strerror}"`` name it once."""
+
+    def __init__(self, path: str | Path, reason: str, errno: int | None = None) -> None:
+        super().__init__(errno, reason) if errno is not None else super().__init__(reason)
+        self.strerror = reason
+        self.filename = str(path)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"
+
+
 # Far above any article or termbase (the seeds are ~10 kB): a larger input is a mistake,
 # and reading it whole would cost the machine's memory before anything could be said.
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -39,11 +52,12 @@ def no_inputs_message(paths: Iterable[str | Path]) -> str:
     return f"no input files found in {', '.join(str(p) for p in paths)} (folders are searched for *.txt)"
 
 
-def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise.
+def regular_file(path: str | Path, what: str = "a text file") -> os.stat_result:
+    """The ``stat`` of ``path`` if it is a regular file; InputError naming it otherwise
+    (missing, unreadable, a FIFO, device, socket or directory: ``is a FIFO, not WHAT``).
 
-    FIFOs, devices and sockets are refused before they are opened (reading one would
-    hang or never end), and the size is checked before the file is read whole.
+    Call it before handing a path to any reader that opens it (lxml, sqlite, csv):
+    opening a FIFO blocks until someone writes to it.
     """
     try:
         info = os.stat(path)
@@ -53,7 +67,17 @@ def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     for test, kind in _KINDS:
         if test(info.st_mode):
-            raise InputError(f"{path}: is {kind}, not a text file")
+            raise InputError(f"{path}: is {kind}, not {what}")
+    return info
+
+
+def read_limited(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; InputError otherwise.
+
+    FIFOs, devices and sockets are refused before they are opened (reading one would
+    hang or never end), and the size is checked before the file is read whole.
+    """
+    info = regular_file(path)
     if info.st_size > limit:
         raise InputError(f"{path}: too large ({info.st_size:,} bytes; the limit is {limit:,})")
     with Path(path).open("rb") as fh:
@@ -111,13 +135,69 @@ def real_path(path: str | Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """Make sure ``path`` is (or can become) a folder this process can write in; OutputError
+    naming it otherwise.  Called before any work, so a bad ``--out`` costs seconds, not a
+    translated article.  The folder is created (as the command would create it anyway) and a
+    probe file is made and removed, which is the only test a read-only file system, a full
+    quota or an ACL cannot fool (root passes every permission-bit check)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(path, "is a file, not a folder (give a folder for the output)")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise OutputError(path, f"{parent} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(path, f"cannot create the folder: {_reason(exc)}", exc.errno) from exc
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".aligner-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(path, f"cannot write in this folder: {_reason(exc)}", exc.errno) from exc
+    return path
+
+
+def check_output_file(path: str | Path) -> Path:
+    """Make sure a file can be written at ``path`` (its folder is checked as by
+    :func:`check_output_dir`); OutputError naming it otherwise, e.g. when it is a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(path, "is a folder; give a file name for the output")
+    if path.exists() and not path.is_file():
+        raise OutputError(path, "is not a regular file; give a file name for the output")
+    try:
+        check_output_dir(path.parent)
+    except OutputError as exc:
+        raise OutputError(path, f"cannot be written: {exc}", exc.errno) from exc
+    return path
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file.
 
     A symlink is followed: the file it points to is replaced and the link stays a
-    link.  An existing file keeps its permission bits.
+    link.  An existing file keeps its permission bits.  Any ``OSError`` (read-only,
+    disk full, permission) becomes an :class:`OutputError` naming ``path``; the file
+    there before, if any, is left as it was.
     """
-    path = real_path(path)
+    try:
+        _atomic_write(real_path(path), data)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(path, f"cannot write: {_reason(exc)}", exc.errno) from exc
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise OutputError(path, "is a folder, not a file")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -60,6 +60,19 @@ def parse_xml(path: str | Path) -> etree._ElementTree:
     return etree.parse(str(path), safe_parser())
 
 
+def entity_problem(tree: etree._ElementTree, path: str | Path) -> str | None:
+    """Why ``tree`` (parsed from ``path`` by :func:`parse_xml`) must be refused, as one line
+    naming the file, or None: entities
+    declared in its DOCTYPE or an entity reference.  The parser expands
+    neither, so reading on would silently keep ``&name;`` as if it were the text."""
+    dtd = tree.docinfo.internalDTD  # an external DTD is named only, never loaded
+    if dtd is not None and any(True for _ in dtd.entities()):
+        return f"{path}: declares XML entities in its DOCTYPE; refused (entities are never expanded)"
+    for entity in tree.getroot().iter(etree.Entity):
+        return f"{path}:{entity.sourceline}: entity reference {entity.text} refused (entities are never expanded)"
+    return None
+
+
 def norm_lang(code: str) -> str:
     """Primary language subtag, lower case: ``ID`` / ``id-ID`` / ``id_ID`` / ``in`` -> ``id``."""
     if len(code) == 2 and code.isalpha():  # the usual "id" / "EN": no split to do

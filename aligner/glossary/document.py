@@ -8,12 +8,15 @@ so ``add`` and ``remove`` change only the lines they must.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # slug is re-exported: concept ids are made here, the rule itself lives with the other text rules.
+from aligner.text import control_character
 from aligner.text import slug as slug
 from aligner.types import Term
 
@@ -84,6 +87,8 @@ def validate_term(term: Term) -> list[str]:
         for value in values:
             if any(c in value for c in "\t\n\r"):
                 reasons.append(f"{name} {value!r} contains a tab or line break")
+            elif control_character(value):
+                reasons.append(f"{name} {value!r} contains the control character {control_character(value)}")
             elif value != value.strip():
                 reasons.append(f"{name} {value!r} has surrounding whitespace")
             if name in ("source", "forbidden") and ("|" in value or not value):
@@ -191,8 +196,16 @@ class Document:
 
     @classmethod
     def read(cls, path: str | Path) -> "Document":
-        """Read a TSV file (OSError if it cannot be opened; GlossaryError if it is not UTF-8)."""
-        data = Path(path).read_bytes()
+        """Read a TSV file (FileNotFoundError if there is none; GlossaryError naming it if it is
+        not a regular file, too large, unreadable or not UTF-8)."""
+        from aligner.formats.files import InputError, read_limited
+
+        if not os.path.lexists(path):
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(path))
+        try:
+            data = read_limited(Path(path))
+        except InputError as exc:
+            raise GlossaryError(str(exc)) from None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from aligner.formats.xml import XML_LANG, element_lang, ncname, parse_xml
+from aligner.formats.files import InputError, read_limited, regular_file
+from aligner.formats.xml import XML_LANG, element_lang, entity_problem, ncname, parse_xml
 from aligner.glossary.document import (
     COLUMNS,
     GlossaryError,
@@ -19,6 +20,7 @@ from aligner.glossary.document import (
     usable_id,
     validate_term,
 )
+from aligner.text import control_character
 from aligner.types import Term
 
 # --------------------------------------------------------------------------- TBX-Basic
@@ -36,6 +38,8 @@ def _text(el: etree._Element) -> str:
 
 
 TBX3_NS = "urn:iso:std:iso:30042:ed-2"
+# The root of TBX-Basic v2 (``martif``) and of TBX v3 (``tbx``).
+TBX_ROOTS = ("martif", "tbx")
 # A forbidden form written as a note on the preferred term (the default): CAT tools such as
 # OmegaT ignore ``deprecatedTerm-admn-sts`` and would offer the form as a translation.
 FORBIDDEN_NOTE = "Do not use: "
@@ -145,11 +149,20 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
     External entities and DTDs are never fetched or resolved.
     """
     try:
+        regular_file(path, "a TBX file")  # lxml would block on a FIFO
         tree = parse_xml(path)
+    except InputError as exc:
+        raise GlossaryError(str(exc)) from None
     except etree.XMLSyntaxError as exc:
         raise GlossaryError(f"{path}:{exc.lineno}: {exc.msg}") from None
     except OSError as exc:
         raise GlossaryError(f"{path}: {exc.strerror or exc}") from None
+    problem = entity_problem(tree, path)
+    if problem:
+        raise GlossaryError(problem)
+    root = _local(tree.getroot())
+    if root not in TBX_ROOTS:
+        raise GlossaryError(f"{path}: root element <{root}>, not a TBX file (expected <martif> or <tbx>)")
     terms: list[Term] = []
     warnings: list[str] = []
     taken: set[str] = set()
@@ -206,7 +219,11 @@ def read_tbx(path: str | Path, srclang: str = "id", tgtlang: str = "en") -> tupl
             term_id = unique_id(slug(target), taken)
         taken.add(term_id)
         note = "; ".join(notes or definitions)
-        terms.append(Term(term_id, tuple(sources), target, tuple(dict.fromkeys(forbidden)), note))
+        term = Term(term_id, tuple(sources), target, tuple(dict.fromkeys(forbidden)), note)
+        bad = next((c for c in map(control_character, (term_id, target, note, *sources, *forbidden)) if c), None)
+        if bad:
+            raise GlossaryError(f"{where}: control character {bad} in concept {term_id!r}; delete it")
+        terms.append(term)
     return terms, warnings
 
 
@@ -227,11 +244,11 @@ def read_csv(path: str | Path) -> tuple[list[Term], list[str]]:
     """Concepts of a CSV file whose header names the columns (``source`` and ``target``
     required; ``id``, ``forbidden``, ``note`` optional; case-insensitive)."""
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = read_limited(Path(path)).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GlossaryError(f"{path}: not valid UTF-8") from None
-    except OSError as exc:
-        raise GlossaryError(f"{path}: {exc.strerror or exc}") from None
+    except InputError as exc:
+        raise GlossaryError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [c.strip().lower() for c in next(reader)]

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from aligner.formats.xml import is_ncname, ncname
 from aligner.glossary.document import Document, Problem, Row
-from aligner.text import is_acronym, occurs
+from aligner.text import control_character, is_acronym, occurs
 
 # --------------------------------------------------------------------------- check
 
@@ -27,8 +27,8 @@ def _same_trigger(a: str, b: str) -> bool:
 
 def check(doc: Document) -> list[Problem]:
     """Everything wrong with a termbase: malformed rows, duplicate ids and source forms,
-    conflicting targets, empty fields, forbidden forms the target itself would trip and
-    ids that are not XML names (TBX needs them).
+    conflicting targets, empty fields, control characters, forbidden forms the target
+    itself would trip and ids that are not XML names (TBX needs them).
 
     Errors make the termbase unusable or ambiguous; warnings are worth a look.
     """
@@ -49,6 +49,9 @@ def check(doc: Document) -> list[Problem]:
             report("error", f"duplicate concept id {term.id!r} (first at line {first_id[term.id].line})", row)
         else:
             first_id[term.id] = row
+        if row.raw is not None and control_character(row.raw):
+            report("error", f"concept {term.id!r}: control character {control_character(row.raw)} in the row "
+                   f"(invisible, and TBX and CAT tools cannot carry it); delete it", row)
         if row.raw is not None:
             cells = row.raw.split("\t")
             if any(not c.strip() for c in cells[1].split("|")):

@@ -27,7 +27,16 @@ _SCHEMA = 1
 
 
 class CacheError(RuntimeError):
-    """The cache database cannot be opened or used; the message names the file."""
+    """The cache database cannot be opened or used; the message names the file.
+
+    The cache is an optimisation, never a point of failure: whoever meets this
+    goes on without the cache (see :func:`cache_warning` for the line to show).
+    """
+
+
+def cache_warning(exc: CacheError) -> str:
+    """The one warning for a cache that failed (without the ``aligner: warning:`` prefix)."""
+    return f"{exc}; continuing without it"
 
 
 def default_cache_dir() -> Path:
@@ -103,7 +112,7 @@ class TranslationCache:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA),))
         except (sqlite3.Error, OSError) as exc:
-            raise CacheError(f"translation cache {self.path}: {exc} (use --no-cache to run without it)") from exc
+            raise CacheError(f"translation cache {self.path}: {exc}") from exc
         self._conn, self._pid = conn, os.getpid()
         return conn
 

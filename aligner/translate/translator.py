@@ -67,6 +67,8 @@ class Translator:
     is constrained) and degenerate drafts are re-decoded by the constrained
     torch decoder (``constrained``).
     ``cache``: an aligner.translate.cache.TranslationCache, or None for no cache.
+    A cache that fails (disk full, corrupt, locked) is dropped and the drafts are
+    made without it; ``on_cache_error`` hears of it once (default: a RuntimeWarning).
     Batches are built from length-sorted inputs within ``max_tokens`` padded
     source tokens and at most ``batch_size`` segments.  ``threads``: CPU cores
     the ct2 backend uses (0: all; the torch path follows torch's own setting).
@@ -89,6 +91,7 @@ class Translator:
         max_tokens: int = 4096,
         redecode_degenerate: bool = True,
         threads: int = 0,
+        on_cache_error: Callable[[Exception], None] | None = None,
     ) -> None:
         if not isinstance(backend, Backend) and backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
@@ -109,6 +112,7 @@ class Translator:
         # Off only where looping output is expected (random-weight benchmarks); drafts are still flagged.
         self.redecode_degenerate = redecode_degenerate
         self.cache = cache
+        self.on_cache_error = on_cache_error
         self.stats = TranslationStats()
         self._model_files = self.source.fingerprint
         self._constrained: Backend | None = None
@@ -116,6 +120,43 @@ class Translator:
             backend if isinstance(backend, Backend)
             else self._open_backend(backend, ct2_model, compute_type, threads)
         )
+
+    def _cache_get(self, keys: list[str]) -> dict[str, str]:
+        if self.cache is None:
+            return {}
+        from aligner.translate.cache import CacheError
+
+        try:
+            return self.cache.get_many(keys)
+        except CacheError as exc:
+            self._drop_cache(exc)
+            return {}
+
+    def _cache_put(self, results: dict[str, str], model: str) -> None:
+        if self.cache is None:
+            return
+        from aligner.translate.cache import CacheError
+
+        try:
+            self.cache.put_many(results, model=model)
+        except CacheError as exc:
+            self._drop_cache(exc)
+
+    def _drop_cache(self, exc: Exception) -> None:
+        """Go on without the cache: the drafts are the same, only slower to repeat."""
+        cache, self.cache = self.cache, None
+        try:
+            cache.close()
+        except Exception:  # noqa: BLE001 - a cache that failed may fail to close too; it is gone either way
+            pass
+        if self.on_cache_error is not None:
+            self.on_cache_error(exc)
+        else:
+            import warnings
+
+            from aligner.translate.cache import cache_warning
+
+            warnings.warn(cache_warning(exc), RuntimeWarning, stacklevel=3)
 
     def _open_backend(self, backend: str, ct2_model: str | Path | None, compute_type: str | None,
                       threads: int) -> Backend:
@@ -287,7 +328,7 @@ class Translator:
         for i, key in enumerate(keys):
             copies[key] = copies.get(key, 0) + 1
             first.setdefault(key, i)
-        found: dict[str, str] = self.cache.get_many(list(first)) if self.cache is not None else {}
+        found: dict[str, str] = self._cache_get(list(first))
         self.stats.segments += len(texts)
         served = sum(copies[k] for k in found)
         self.stats.cache_hits += served
@@ -301,8 +342,8 @@ class Translator:
         # The cache keeps the whole outcome (flags included), so a cached draft
         # reports exactly what the first run reported.
         results = {keys[i]: json.dumps(r, ensure_ascii=False) for i, r in zip(todo, fresh)}
-        if self.cache is not None and results:
-            self.cache.put_many(results, model=f"{signature.model}@{signature.model_files}")
+        if results:
+            self._cache_put(results, model=f"{signature.model}@{signature.model_files}")
         found.update(results)
 
         drafts: list[Draft] = []

@@ -333,6 +333,7 @@ def run_ray(
     progress: "ClusterProgress | None" = None,
     on_error: Callable[[str], None] | None = None,
     stats: RunStats | None = None,
+    rename_clashes: bool = False,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir`` on Ray: the local engine's outputs, resume and report.
 
@@ -347,7 +348,8 @@ def run_ray(
     if started_here:
         stats.startup_seconds = connect(options.address)
     try:
-        return run_on_cluster(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats)
+        return run_on_cluster(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats,
+                              rename_clashes)
     finally:
         if started_here:
             ray.shutdown()
@@ -396,22 +398,26 @@ def await_signature(pending: Any) -> RunSignature:
         raise
 
 
-def claim_names(files: list[Path], reports: dict[int, FileReport],
-                on_error: Callable[[str], None] | None) -> list[int]:
-    """The indices of ``files`` whose output name is their own; the others fail into ``reports``,
-    as with the local engine (two inputs would write one ``STEM.tmx``)."""
+def claim_names(files: list[Path], out_dir: Path, rename_clashes: bool, reports: dict[int, FileReport],
+                on_error: Callable[[str], None] | None) -> tuple[list[int], list[str]]:
+    """The indices of ``files`` that have an output name of their own, and each file's name
+    (:func:`aligner.batch.state.claim_outputs`, the local engine's rule); the others fail into
+    ``reports``."""
+    from aligner.batch.state import claim_outputs
     from aligner.formats.files import InputError
 
-    owners: dict[str, Path] = {}
+    claimed = claim_outputs(files, out_dir, rename_clashes)
     readable: list[int] = []
+    names: list[str] = []
     for n, path in enumerate(files):
-        if owners.setdefault(path.stem, path) != path:
-            reports[n] = failed_report(path, InputError(
-                f"{path}: same name as {owners[path.stem]}, whose {path.stem}.tmx it would overwrite; rename one"
-            ), on_error)
+        name = claimed[n]
+        if isinstance(name, InputError):
+            reports[n] = failed_report(path, name, on_error)
+            names.append(path.stem)
         else:
             readable.append(n)
-    return readable
+            names.append(name)
+    return readable, names
 
 
 def prepare_articles(paths: list[Path], workers: int) -> list[dict[str, Any]]:
@@ -428,8 +434,8 @@ def prepare_articles(paths: list[Path], workers: int) -> list[dict[str, Any]]:
 
 
 def articles_to_draft(
-    files: list[Path], readable: list[int], rows: list[dict[str, Any]], settings: dict[str, Any], out_dir: Path,
-    overwrite: bool, reports: dict[int, FileReport], on_error: Callable[[str], None] | None,
+    files: list[Path], names: list[str], readable: list[int], rows: list[dict[str, Any]], settings: dict[str, Any],
+    out_dir: Path, overwrite: bool, reports: dict[int, FileReport], on_error: Callable[[str], None] | None,
 ) -> dict[int, tuple[list[Segment], str]]:
     """The local engine's resume rules on the prepared ``rows``: bad files and articles done
     with these ``settings`` go into ``reports``; the rest (segments, fingerprint) are returned."""
@@ -443,12 +449,12 @@ def articles_to_draft(
             reports[n] = failed_report(path, InputError(row["error"]), on_error)
             continue
         key = fingerprint_of_digest(settings, row["digest"])
-        done = None if overwrite else load_done(out_dir, path.stem, key)
+        done = None if overwrite else load_done(out_dir, names[n], key)
         if done is not None:
             done.path = str(path)
             reports[n] = done
             continue
-        forget(out_dir, path.stem)
+        forget(out_dir, names[n])
         todo[n] = (segments_of(row), key)
     return todo
 
@@ -491,11 +497,11 @@ class ArticleWriter:
     order, the progress line and ``report.json`` (exactly as the local engine does)."""
 
     def __init__(
-        self, files: list[Path], out_dir: Path, todo: dict[int, tuple[list[Segment], str]], plan: DraftPlan,
-        glossary: Any, keep_boilerplate: bool, signature: RunSignature, reports: dict[int, FileReport],
-        progress: "ClusterProgress | None",
+        self, files: list[Path], names: list[str], out_dir: Path, todo: dict[int, tuple[list[Segment], str]],
+        plan: DraftPlan, glossary: Any, keep_boilerplate: bool, signature: RunSignature,
+        reports: dict[int, FileReport], progress: "ClusterProgress | None",
     ) -> None:
-        self.files, self.out_dir, self.todo, self.plan = files, out_dir, todo, plan
+        self.files, self.names, self.out_dir, self.todo, self.plan = files, names, out_dir, todo, plan
         self.glossary, self.keep_boilerplate, self.signature = glossary, keep_boilerplate, signature
         self.reports, self.progress = reports, progress
         self.drafts: dict[str, Draft] = {}
@@ -553,8 +559,8 @@ class ArticleWriter:
         spent.cache_hits = self.cache_hits(n)
         drafted = Drafted(self.drafts, self.glossary, spent)
         self.reports[n] = translate_file(self.files[n], self.out_dir, drafted, self.keep_boilerplate,
-                                         signature=self.signature)
-        mark_done(self.out_dir, self.files[n].stem, self.todo[n][1], self.reports[n])
+                                         signature=self.signature, name=self.names[n])
+        mark_done(self.out_dir, self.names[n], self.todo[n][1], self.reports[n])
 
     def emit_ready(self) -> None:
         """Report, in file order, every article that is finished and not reported yet."""
@@ -570,7 +576,7 @@ class ArticleWriter:
 def run_on_cluster(
     spec: TranslatorSpec, files: list[Path], out_dir: Path, keep_boilerplate: bool, overwrite: bool,
     options: RayOptions, progress: "ClusterProgress | None", on_error: Callable[[str], None] | None,
-    stats: RunStats,
+    stats: RunStats, rename_clashes: bool = False,
 ) -> list[FileReport]:
     """:func:`run_ray` on a cluster this process has joined."""
     from aligner.batch.state import remove_stale_temps
@@ -588,16 +594,16 @@ def run_on_cluster(
     # done-markers, probed while the articles are read and segmented.
     pending = start_probe(spec, keep_boilerplate, resources)
     reports: dict[int, FileReport] = {}
-    readable = claim_names(files, reports, on_error)
+    readable, names = claim_names(files, out_dir, rename_clashes, reports, on_error)
     rows = prepare_articles([files[n] for n in readable], workers)
     signature = await_signature(pending)
-    todo = articles_to_draft(files, readable, rows, signature.as_dict(), out_dir, overwrite, reports, on_error)
+    todo = articles_to_draft(files, names, readable, rows, signature.as_dict(), out_dir, overwrite, reports, on_error)
     plan = plan_drafts({n: segments for n, (segments, _) in todo.items()})
     stats.distinct_segments = len(plan.owner)
     if progress:
         progress.begin(len(files), sum(s.translatable for segs, _ in todo.values() for s in segs))
 
-    writer = ArticleWriter(files, out_dir, todo, plan, spec.glossary, keep_boilerplate, signature, reports, progress)
+    writer = ArticleWriter(files, names, out_dir, todo, plan, spec.glossary, keep_boilerplate, signature, reports, progress)
     writer.start()
     if plan.work:
         for got in draft_everywhere(plan.work, spec, options, workers, resources):

@@ -147,9 +147,9 @@ def test_tm_commands(cli, tmp_path: Path):
     tmx = seed_tmx(tmp_path / "lama.tmx")
     result = cli("tm", "import", str(tmx), "--tm-db", str(db))
     assert result.returncode == 0, result.stderr
-    assert "2 added" in result.stderr
+    assert "2 added" in result.stdout and result.stderr == ""
     result = cli("tm", "import", str(tmp_path), "--tm-db", str(db))
-    assert "0 added, 0 updated, 2 unchanged" in result.stderr
+    assert "0 added, 0 updated, 2 unchanged" in result.stdout
     stats = json.loads(cli("tm", "stats", "--tm-db", str(db), "--format", "json").stdout)
     assert (stats["units"], stats["approved"]) == (2, 2)
     hits = json.loads(cli("tm", "search", "menteri PERTAHANAN", "--tm-db", str(db), "--format", "json").stdout)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, output_file, warn
+from aligner.cli.common import app, fail, one_line, output_file, warn
 
 tm_app = typer.Typer(
     help="The translation memory: approved translations reused before the model drafts.", no_args_is_help=True
@@ -101,11 +101,12 @@ def import_(
                 # The memory itself cannot be written (disk full, read-only): the files imported
                 # so far are committed; going on would fail the same way.
                 fail(f"{tm.path}: cannot write the translation memory while importing {path}: {exc}")
-            warn(
+            # The counts are the command's result: stdout, so stderr holds only errors and warnings.
+            typer.echo(one_line(
                 f"{path}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
                 f"{counts.skipped + stats.get('skipped', 0)} skipped (no source or target)"
-            )
-        warn(f"memory {tm.path}: {tm.stats()['units']} units")
+            ))
+        typer.echo(one_line(f"memory {tm.path}: {tm.stats()['units']} units"))
     if failed:
         raise typer.Exit(1)
 
@@ -125,7 +126,7 @@ def export(
             n = export_tmx(tm, out, approved_only)
         except OSError as exc:
             fail(f"{out}: {exc.strerror or exc}")
-    warn(f"{n} units -> {out}")
+    typer.echo(one_line(f"{n} units -> {out}"))
 
 
 @tm_app.command()

@@ -56,6 +56,7 @@ from aligner.formats.units import (
     PROP_ALIGN_SCORE,
     PROP_BEAD,
     PROP_DOC,
+    PROP_FIRST_DRAFT,
     PROP_KIND,
     PROP_SEGMENT,
     PROP_STATUS,
@@ -178,7 +179,6 @@ class ReviewSession:
         self._all: list[DocUnit] = []
         self._shown_entries: list[DocUnit] = []  # the entries self._shown was built from
         self._shown_norms: dict[str, LengthNorm] = {}
-        self._drafts: dict[str, str] = {}  # key -> its English before the first save that changed it
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
         self._load()
@@ -250,8 +250,10 @@ class ReviewSession:
                             })
         target_terms.sort(key=lambda t: t["start"])
         issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)), hits)
-        # The English as first loaded (before this session's saves), for the page's diff of an edited unit.
-        draft = self._drafts.get(entry.key, entry.unit.target if entry.unit is not None else unit.target)
+        # The English before review first changed it (kept in the file), for the page's diff of an
+        # edited unit; before a save, the English on disk is the one an unsaved edit is shown against.
+        base = entry.unit if entry.unit is not None else unit
+        draft = base.prop(PROP_FIRST_DRAFT, base.target)
         src_seg, tgt_seg = self._segs(entry)
         tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
@@ -435,8 +437,10 @@ class ReviewSession:
             assert entry is not None
             try:
                 if not same_target:
+                    if disk.target and _prop_text(entry.element, PROP_FIRST_DRAFT) is None:
+                        # Only the first text edit records it: later ones diff against the same draft.
+                        doc.set_prop(entry.element, PROP_FIRST_DRAFT, disk.target)
                     doc.set_target(entry.element, target)
-                    self._drafts.setdefault(key, disk.target)
             except InlineCodes as exc:
                 raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
             if status != status_of(disk):
@@ -556,8 +560,10 @@ class ReviewSession:
         for prop in tu.findall("prop"):
             if prop.get("type") == PROP_BEAD:
                 prop.text = pair.bead
-            elif prop.get("type") == PROP_ALIGN_SCORE:
-                tu.remove(prop)  # the aligner's confidence was for the bead it made, not this one
+            elif prop.get("type") in (PROP_ALIGN_SCORE, PROP_FIRST_DRAFT):
+                # The aligner's confidence, and the draft an edit was diffed against, were for
+                # the sentences the unit held, not these.
+                tu.remove(prop)
         if not pair.confirmed:
             doc.set_status(tu, "draft")
         doc.stamp(tu, self.user, when)

@@ -405,3 +405,46 @@ def test_a_write_by_another_process_during_a_save_is_merged_not_undone(omegat: P
     views = [e.unit for e in TmxDocument.read(omegat).units() if e.unit]
     assert views[0].prop("x-status") == "approved" and views[0].target == "The Minister met."
     assert views[2].target == "Ship."
+
+
+# --- the streamed rewrite writes what the whole-document one writes ------------------------------
+
+TRICKY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE tmx SYSTEM "tmx14.dtd">
+<!-- before the root -->
+<?tool keep="me"?>
+<tmx version="1.4" xmlns:o="urn:other">
+  <header srclang="id"><prop type="x-a">h</prop></header>
+  <body>
+    <!-- a comment among units --><?pi between?>
+    %s
+    <o:unknown a="1">kept</o:unknown>
+    <tu tuid="ns"><o:x/><tuv xml:lang="id"><seg>Dengan namespace.</seg></tuv></tu>
+  </body>
+</tmx>
+<!-- after the root -->
+"""
+
+
+def test_streamed_rewrite_is_the_whole_document_rewrite():
+    from aligner.formats.tmxdoc import TmxStream
+
+    # Enough units that the parser reads the file in many pieces (tails parsed after the unit ends).
+    units = b"\n    ".join(
+        b'<tu tuid="u%d" usagecount="%d"><prop type="x-a">p &amp; q</prop><tuv xml:lang="id-ID"><seg>Kalimat %d '
+        b'<ph x="1">&lt;br/&gt;</ph>.</seg></tuv><tuv xml:lang="en"><seg>Sentence %d.</seg></tuv></tu>' % (n, n, n, n)
+        for n in range(3000))
+    data = TRICKY % units
+    stream = TmxStream(data, "big.tmx", rewrite=True)
+    assert [e.key for e in stream] == [e.key for e in TmxDocument.parse(data).units()]
+    assert stream.to_bytes() == TmxDocument.parse(data).to_bytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=tmx_docs())
+def test_streamed_rewrite_of_any_tmx_is_the_whole_document_rewrite(data: bytes):
+    from aligner.formats.tmxdoc import TmxStream
+
+    stream = TmxStream(data, "doc.tmx", rewrite=True)
+    assert [(e.key, e.unit) for e in stream] == [(e.key, e.unit) for e in TmxDocument.parse(data).units()]
+    assert stream.to_bytes() == TmxDocument.parse(data).to_bytes()

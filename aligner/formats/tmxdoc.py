@@ -215,9 +215,9 @@ class TmxDocument:
         return [self.doc_unit(tu, seen, shared) for tu in self.tus()]
 
     def doc_unit(self, tu: etree._Element, seen: Counter[str],
-                 shared: dict[tuple[str, str], tuple[str, str]] | None = None) -> DocUnit:
-        """``tu`` with its key and plain view; ``seen`` counts the names of the units before it."""
-        unit = self.unit_of(tu, shared)
+                 shared: dict[tuple[str, str], tuple[str, str]] | None = None, plain: bool = True) -> DocUnit:
+        """``tu`` with its key and plain view (None without ``plain``); ``seen`` counts the names before it."""
+        unit = self.unit_of(tu, shared) if plain else None
         tuid = tu.get("tuid")
         if tuid:
             name = f"tuid:{tuid}"
@@ -325,18 +325,21 @@ class TmxStream:
     """
 
     def __init__(self, data: bytes, name: str | Path = "", srclang: str = "id", tgtlang: str = "en",
-                 rewrite: bool = False, lang_codes: Counter[str] | None = None) -> None:
+                 rewrite: bool = False, lang_codes: Counter[str] | None = None, plain: bool = True) -> None:
         self.data = data
         self.name = str(name)
         self.srclang = srclang
         self.tgtlang = tgtlang
         self.rewrite = rewrite
         self.lang_codes = lang_codes
+        self.plain = plain  # False: units come with their keys only (their view is None), for speed
         self.codes: Counter[str] = Counter()  # the <tuv> language codes read, in order of first use
         self.doc: TmxDocument | None = None
-        # Each rewritten unit leaves a processing instruction no file holds in its place: the
-        # skeleton around them is serialised once, at the end, and split there.
+        # Each rewritten unit is serialised and left in its place as an empty <tu> with an
+        # attribute no file holds: the skeleton around them is serialised once, at the end,
+        # and split there.
         self._marker = f"aligner-unit-{secrets.token_hex(8)}"
+        self._mark = f'<tu {self._marker}=""/>'.encode()
         self._chunks: list[bytes] = []
         self._root: etree._Element | None = None
 
@@ -350,14 +353,15 @@ class TmxStream:
         seen: Counter[str] = Counter()
         shared: dict[tuple[str, str], tuple[str, str]] = {}
         events = iterparse_safe(io.BytesIO(self.data), ("end",), ("tu",))
+        self._chunks = []
         try:
             for _, tu in events:
                 doc = self._document(tu.getroottree().getroot())
                 for tuv in tu.iter("tuv"):
                     if not tuv_lang(tuv):
                         raise TmxError(f"{self.name}:{tuv.sourceline or 1}: <tuv> without lang or xml:lang")
-                yield doc.doc_unit(tu, seen, shared)
-                self.codes.update(tuv_lang(tuv) for tuv in tu.iter("tuv"))
+                yield doc.doc_unit(tu, seen, shared, self.plain)
+                self.codes.update([tuv_lang(tuv) for tuv in tu.iter("tuv")])
                 self._drop(tu)
             self._root = events.root
         except etree.XMLSyntaxError as exc:
@@ -375,21 +379,20 @@ class TmxStream:
             tu.clear()
             parent.remove(tu)
             return
-        encoding = (self.doc.tree.docinfo.encoding if self.doc is not None else "") or "UTF-8"
+        assert self.doc is not None
         # Alone, a unit would be written with the namespaces it inherits, and another encoding
         # than UTF-8 needs the whole document's serialiser: such a unit stays in the tree.
-        if tu.nsmap or encoding.upper().replace("-", "") != "UTF8":
+        if tu.nsmap or (self.doc.tree.docinfo.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8"):
             return
         self._chunks.append(etree.tostring(tu, encoding="UTF-8", xml_declaration=False, with_tail=False))
-        mark = etree.ProcessingInstruction(self._marker)
-        mark.tail = tu.tail
-        parent.replace(tu, mark)
+        tu.clear(keep_tail=True)  # its tail (the whitespace after it) is the skeleton's
+        tu.set(self._marker, "")
 
     def to_bytes(self) -> bytes:
         """The file as rewritten (after a full iteration with ``rewrite``)."""
         if not self.rewrite or self.doc is None or self._root is None:
             raise ValueError("to_bytes needs a finished iteration with rewrite=True")
-        skeleton = self.doc.to_bytes().split(etree.tostring(etree.ProcessingInstruction(self._marker)))
+        skeleton = self.doc.to_bytes().split(self._mark)
         if len(skeleton) != len(self._chunks) + 1:
             raise ValueError("a unit's place was not found in the rewritten file")  # never write it then
         out = [skeleton[0]]

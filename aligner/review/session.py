@@ -456,7 +456,8 @@ class ReviewSession:
             return 0, conflicts, data, entries
         when = tmx_date()
         saved = 0
-        stream = TmxStream(data, self.path, self.srclang, self.tgtlang, rewrite=True, lang_codes=self._lang_codes)
+        stream = TmxStream(data, self.path, self.srclang, self.tgtlang, rewrite=True, lang_codes=self._lang_codes,
+                           plain=False)
         for entry in stream:
             if entry.key not in todo:
                 continue

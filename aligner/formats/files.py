@@ -111,8 +111,9 @@ def real_path(path: str | Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file.
+def atomic_write(path: str | Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or its parts in order) to ``path`` via a temp file and rename,
+    so readers never see half a file.
 
     A symlink is followed: the file it points to is replaced and the link stays a
     link.  An existing file keeps its permission bits.
@@ -130,7 +131,8 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             mode = 0o666 & ~umask
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in (data,) if isinstance(data, bytes) else data:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

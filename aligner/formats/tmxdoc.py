@@ -390,6 +390,10 @@ class TmxStream:
 
     def to_bytes(self) -> bytes:
         """The file as rewritten (after a full iteration with ``rewrite``)."""
+        return b"".join(self.parts())
+
+    def parts(self) -> list[bytes]:
+        """The file as rewritten, in parts to write one after the other (no copy of it joined)."""
         if not self.rewrite or self.doc is None or self._root is None:
             raise ValueError("to_bytes needs a finished iteration with rewrite=True")
         skeleton = self.doc.to_bytes().split(self._mark)
@@ -398,7 +402,7 @@ class TmxStream:
         out = [skeleton[0]]
         for chunk, rest in zip(self._chunks, skeleton[1:]):
             out += (chunk, rest)
-        return b"".join(out)
+        return out
 
 
 def _insert_after(parent: etree._Element, anchor: etree._Element | None, new: etree._Element) -> None:

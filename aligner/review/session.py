@@ -204,6 +204,11 @@ class ReviewSession:
         """The version token of a file's bytes."""
         return hashlib.sha256(data).hexdigest()
 
+    def file_digest(self) -> str:
+        """The version token of the file on disk, read in blocks (no second copy of a big file held)."""
+        with real_path(self.path).open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+
     def _parse(self, data: bytes) -> TmxDocument:
         return TmxDocument.parse(data, self.path, self.srclang, self.tgtlang)
 
@@ -216,10 +221,11 @@ class ReviewSession:
             return DocUnit(entry.key, copy.deepcopy(entry.element), entry.unit)
         return DocUnit(entry.key, None, entry.unit)
 
-    def _load(self, data: bytes | None = None, entries: list[DocUnit] | None = None) -> None:
-        """Read the file (or take ``data``, its bytes) one unit at a time; ``entries``: its units, already known."""
-        data = real_path(self.path).read_bytes() if data is None else data
+    def _load(self, data: bytes | None = None, entries: list[DocUnit] | None = None, version: str = "") -> None:
+        """Read the file (or take ``data``, its bytes) one unit at a time; ``entries``: its units,
+        already known, with ``version`` the digest of the file they are."""
         if entries is None:
+            data = real_path(self.path).read_bytes() if data is None else data
             stream = TmxStream(data, self.path, self.srclang, self.tgtlang)
             compact = [self._compact(e) for e in stream]
             assert stream.doc is not None
@@ -229,7 +235,7 @@ class ReviewSession:
             all_units = entries
         self._all = all_units
         self.entries = [e for e in all_units if e.unit is not None]
-        self.version = self.digest(data)
+        self.version = version if entries is not None else self.digest(data or b"")
         if not self._norms or len(self.entries) != self._norm_count:
             # The length norm of each document is a statistic over all its units: taken once,
             # so one edit does not re-check every other unit (the units as loaded set the norm).
@@ -391,19 +397,23 @@ class ReviewSession:
             # Another process writing between our read and our write would be undone:
             # re-read just before writing, and merge again if the file changed.
             before = self._shown if since is not None and since == self.version == self._shown_version else None
+            # The page's JSON of this version is of no use after a save: not held through the rewrite.
+            self._json = self._light = None
             try:
                 for _ in range(SAVE_ATTEMPTS):
                     data = real_path(self.path).read_bytes()
                     result = self._merge(data, checked)
-                    if result[0] and real_path(self.path).read_bytes() != data:
+                    if result[0] and self.file_digest() != self.digest(data):
                         continue
                     break
-                saved, conflicts, new, entries = result
+                saved, conflicts, parts, entries = result
                 backup = None
                 if saved:
                     backup = backup_numbered(self.path, self.backups)
-                    atomic_write(self.path, new)
-                    self._load(new, entries)
+                    digest = hashlib.sha256()
+                    atomic_write(self.path, (digest.update(p) or p for p in parts))
+                    del parts, result
+                    self._load(entries=entries, version=digest.hexdigest())
                     if self.tm_db is not None:
                         self._feed_tm([e.unit for e in self.entries if e.unit is not None])
                 elif self.digest(data) != self.version:
@@ -420,8 +430,8 @@ class ReviewSession:
             return {**head, **self._state_unlocked()}
 
     def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]
-               ) -> tuple[int, list, bytes, list[DocUnit]]:
-        """Apply the checked edits to the file ``data``: (units changed, conflicts, new bytes, its units).
+               ) -> tuple[int, list, list[bytes], list[DocUnit]]:
+        """Apply the checked edits to the file ``data``: (units changed, conflicts, the new file in parts, its units).
 
         Which edits apply is decided on the units in memory (``data`` is loaded first when it
         is not the version in memory); the file is then rewritten as a stream, the edited
@@ -453,7 +463,7 @@ class ReviewSession:
                 continue
             todo.setdefault(key, []).append((target, status, not same_target, status != status_of(disk)))
         if not todo:
-            return 0, conflicts, data, entries
+            return 0, conflicts, [data], entries
         when = tmx_date()
         saved = 0
         stream = TmxStream(data, self.path, self.srclang, self.tgtlang, rewrite=True, lang_codes=self._lang_codes,
@@ -480,7 +490,7 @@ class ReviewSession:
                 saved += 1
             entries[position[entry.key]] = self._compact(DocUnit(entry.key, tu, self._plain(doc, tu)))
         self._lang_codes = stream.codes
-        return saved, conflicts, stream.to_bytes(), entries
+        return saved, conflicts, stream.parts(), entries
 
     # -- alignment fixes -------------------------------------------------
 

@@ -356,12 +356,15 @@ class TmxStream:
         self._chunks = []
         try:
             for _, tu in events:
-                doc = self._document(tu.getroottree().getroot())
-                for tuv in tu.iter("tuv"):
-                    if not tuv_lang(tuv):
-                        raise TmxError(f"{self.name}:{tuv.sourceline or 1}: <tuv> without lang or xml:lang")
+                doc = self.doc or self._document(tu.getroottree().getroot())
+                codes = [tuv_lang(tuv) for tuv in tu.iter("tuv")]
+                if not all(codes):
+                    tuv = next(t for t in tu.iter("tuv") if not tuv_lang(t))
+                    raise TmxError(f"{self.name}:{tuv.sourceline or 1}: <tuv> without lang or xml:lang")
                 yield doc.doc_unit(tu, seen, shared, self.plain)
-                self.codes.update([tuv_lang(tuv) for tuv in tu.iter("tuv")])
+                if self.rewrite:  # the codes of the unit as written (an edit may add a <tuv>)
+                    codes = [tuv_lang(tuv) for tuv in tu.iter("tuv")]
+                self.codes.update(codes)
                 self._drop(tu)
             self._root = events.root
         except etree.XMLSyntaxError as exc:

@@ -189,3 +189,25 @@ def test_a_fix_gives_the_units_the_segment_numbers_of_the_sentences_they_now_hol
     assert [(u["source"], u["target"], u["segment"], u["tgt_segment"]) for u in state["units"]] == [
         ("Satu.", "One.", "0", "0"), ("Dua.", "Two.", "1", "1"), ("Tiga.", "Three.", "2", "2"), ("Empat.", "Four.", "3", "3")]
     assert [u.prop("x-tgt-segment") for u in read_tmx(path)] == ["0", "1", "2", "3"]
+
+
+def test_a_fix_drops_the_first_draft_of_the_units_it_rewrites(tmp_path):
+    from aligner.formats.tmxdoc import TmxDocument
+    from aligner.review.session import ReviewSession
+    from tests.test_review_server import edit
+
+    def first_drafts() -> list[str]:  # of every <tu>, English-only ones too
+        return ["".join(p.text or "" for p in tu.findall("prop") if p.get("type") == "x-first-draft")
+                for tu in TmxDocument.read(path).tus()]
+
+    path = tmp_path / "a.tmx"
+    _aligned_tmx(path)
+    session = ReviewSession(path, user="me")
+    rows = {r["key"]: r for r in session.state()["units"]}
+    session.save([edit(rows["tuid:d:0"], "One!"), edit(rows["tuid:d:2"], "Two. More.")])
+    assert first_drafts() == ["One.", "", "Two. Extra.", ""]
+    state = session.fix("split", "tuid:d:2", "tgt", len("Two."))
+    assert [u["target"] for u in state["units"]] == ["One!", "", "Two.", "More.", "Three."]
+    # the split units hold other sentences now: no draft to diff against; the other edit keeps its own
+    assert first_drafts() == ["One.", "", "", "", ""]
+    assert state["units"][0]["draft_diff"] is not None and state["units"][2]["draft_diff"] is None

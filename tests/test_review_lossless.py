@@ -77,7 +77,8 @@ OMEGAT = """<?xml version="1.0" encoding="UTF-8"?>
 
 def canonical_outside(data: bytes, edited: set[int]) -> bytes:
     """Canonical XML of a TMX with, in the ``edited`` units only, what an edit may change removed:
-    changeid/changedate, the x-status prop, the English <tuv>, and whitespace between elements."""
+    changeid/changedate, the x-status prop, the English <tuv>, the x-first-draft prop a text edit
+    adds (its value is checked by the tests), and whitespace between elements."""
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True))
     for n, tu in enumerate(root.find("body").iter("tu")):
         if n not in edited:
@@ -86,7 +87,7 @@ def canonical_outside(data: bytes, edited: set[int]) -> bytes:
             tu.attrib.pop(attr, None)
         for child in list(tu):
             lang = child.get(XML_LANG, "") if child.tag == "tuv" else ""
-            if (child.tag == "prop" and child.get("type") == "x-status") or lang.lower().startswith("en"):
+            if (child.tag == "prop" and child.get("type") in ("x-status", "x-first-draft")) or lang.lower().startswith("en"):
                 tu.remove(child)
         # New elements bring their own indentation: whitespace between the unit's children is not content.
         if tu.text is not None and not tu.text.strip():
@@ -130,6 +131,10 @@ def test_omegat_tmx_save_changes_only_the_edits(omegat: Path):
 
     doc = TmxDocument.parse(after)
     tus = list(doc.tus())
+    # the one prop a text edit adds: the English it replaced (none where there was no English,
+    # or where only the status changed)
+    assert [[(p.get("type"), p.text) for p in tu.findall("prop") if p.get("type") == "x-first-draft"]
+            for tu in tus] == [[("x-first-draft", "The Minister met.")], [], [], [], []]
     assert [tuv.get(XML_LANG) for tuv in tus[0].findall("tuv")] == ["id-ID", "en-GB", "fr-FR"]
     assert tus[0].findall("tuv")[1].get("changeid") == "ana"  # per-tuv attributes kept
     assert tus[0].get("changeid") == "rev" and tus[0].get("usagecount") == "3"
@@ -360,6 +365,11 @@ def test_save_then_read_yields_exactly_the_edits(tmp_path_factory, data: bytes, 
             _, status, _, plain = expected[entry.key]
             assert entry.unit.target == plain and (entry.unit.prop("x-status") or "draft") == status
             assert entry.unit.changeid == "prop"
+            text_edited = expected[entry.key][0] not in (expected[entry.key][2]["target"],
+                                                         expected[entry.key][2]["target_tokens"])
+            first = [v for k, v in entry.unit.props if k == "x-first-draft"]
+            old = expected[entry.key][2]["target"]
+            assert first == ([old] if text_edited and old else [])  # exactly that one added prop, or none
             assert _codes_of(after_doc, entry) == old_codes[entry.key]  # every inline code kept as it was
 
 
@@ -395,3 +405,46 @@ def test_a_write_by_another_process_during_a_save_is_merged_not_undone(omegat: P
     views = [e.unit for e in TmxDocument.read(omegat).units() if e.unit]
     assert views[0].prop("x-status") == "approved" and views[0].target == "The Minister met."
     assert views[2].target == "Ship."
+
+
+# --- the streamed rewrite writes what the whole-document one writes ------------------------------
+
+TRICKY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE tmx SYSTEM "tmx14.dtd">
+<!-- before the root -->
+<?tool keep="me"?>
+<tmx version="1.4" xmlns:o="urn:other">
+  <header srclang="id"><prop type="x-a">h</prop></header>
+  <body>
+    <!-- a comment among units --><?pi between?>
+    %s
+    <o:unknown a="1">kept</o:unknown>
+    <tu tuid="ns"><o:x/><tuv xml:lang="id"><seg>Dengan namespace.</seg></tuv></tu>
+  </body>
+</tmx>
+<!-- after the root -->
+"""
+
+
+def test_streamed_rewrite_is_the_whole_document_rewrite():
+    from aligner.formats.tmxdoc import TmxStream
+
+    # Enough units that the parser reads the file in many pieces (tails parsed after the unit ends).
+    units = b"\n    ".join(
+        b'<tu tuid="u%d" usagecount="%d"><prop type="x-a">p &amp; q</prop><tuv xml:lang="id-ID"><seg>Kalimat %d '
+        b'<ph x="1">&lt;br/&gt;</ph>.</seg></tuv><tuv xml:lang="en"><seg>Sentence %d.</seg></tuv></tu>' % (n, n, n, n)
+        for n in range(3000))
+    data = TRICKY % units
+    stream = TmxStream(data, "big.tmx", rewrite=True)
+    assert [e.key for e in stream] == [e.key for e in TmxDocument.parse(data).units()]
+    assert stream.to_bytes() == TmxDocument.parse(data).to_bytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=tmx_docs())
+def test_streamed_rewrite_of_any_tmx_is_the_whole_document_rewrite(data: bytes):
+    from aligner.formats.tmxdoc import TmxStream
+
+    stream = TmxStream(data, "doc.tmx", rewrite=True)
+    assert [(e.key, e.unit) for e in stream] == [(e.key, e.unit) for e in TmxDocument.parse(data).units()]
+    assert stream.to_bytes() == TmxDocument.parse(data).to_bytes()

@@ -293,3 +293,31 @@ def test_an_edited_english_comes_with_its_word_diff_against_the_first_draft(serv
     resp, body = request(server, "POST", "/api/check", {"key": row["key"], "target": again})
     diff = json.loads(body)["draft_diff"]
     assert "".join(t for op, t in diff if op != "+") == draft and "".join(t for op, t in diff if op != "-") == again
+
+
+def test_first_draft_diff_survives_a_restart_and_travels_with_the_file(tmx: Path, tmp_path: Path):
+    from aligner.formats.xliff import merge_xliff, read_xliff, xliff_bytes
+
+    original = read_tmx(tmx)[1].target
+    session = ReviewSession(tmx, user="tester")
+    row = session.state()["units"][1]
+    assert row["draft_diff"] is None
+    session.save([edit(row, "A first rewrite.")])
+    row = session.state()["units"][1]
+    session.save([edit(row, "A second rewrite.", "approved")])
+
+    # a new session (the server restarted) shows the edit against the English as first drafted
+    row = ReviewSession(tmx, user="tester").state()["units"][1]
+    assert row["target"] == "A second rewrite."
+    assert "".join(w for op, w in row["draft_diff"] if op != "-") == "A second rewrite."
+    assert "".join(w for op, w in row["draft_diff"] if op != "+").split() == original.split()
+    assert [u.prop("x-first-draft") for u in read_tmx(tmx)] == ["", original] + [""] * 11
+    assert ReviewSession(tmx).state()["units"][2]["draft_diff"] is None  # other units untouched
+
+    # XLIFF out and back in: the CAT tool never sees it, the merged units keep it
+    units = read_tmx(tmx)
+    xlf = tmp_path / "out.xlf"
+    xlf.write_bytes(xliff_bytes(units))
+    assert b"x-first-draft" not in xlf.read_bytes()
+    merged, _ = merge_xliff(units, read_xliff(xlf))
+    assert merged[1].prop("x-first-draft") == original

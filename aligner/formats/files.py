@@ -179,8 +179,9 @@ def check_output_file(path: str | Path) -> Path:
     return path
 
 
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file and rename, so readers never see half a file.
+def atomic_write(path: str | Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or its parts in order) to ``path`` via a temp file and rename,
+    so readers never see half a file.
 
     A symlink is followed: the file it points to is replaced and the link stays a
     link.  An existing file keeps its permission bits.  Any ``OSError`` (read-only,
@@ -195,7 +196,7 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         raise OutputError(path, f"cannot write: {_reason(exc)}", exc.errno) from exc
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
     if path.is_dir():
         raise OutputError(path, "is a folder, not a file")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +211,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
             mode = 0o666 & ~umask
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in (data,) if isinstance(data, bytes) else data:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -16,7 +16,9 @@ positions do not.
 from __future__ import annotations
 
 import copy
+import io
 import re
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from lxml import etree
 
 from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, xml_safe
 from aligner.formats.units import PROP_STATUS
-from aligner.formats.xml import safe_parser
+from aligner.formats.xml import iterparse_safe, safe_parser
 from aligner.types import Unit
 
 STATUS_PROP = PROP_STATUS
@@ -121,18 +123,24 @@ def tu_status(tu: etree._Element) -> str:
 
 @dataclass(frozen=True)
 class DocUnit:
-    """One ``<tu>`` of a document with its key and its plain view (None: no source side)."""
+    """One ``<tu>`` of a document with its key and its plain view (None: no source side).
+
+    ``element`` is None in a compact view of a streamed file (see :class:`TmxStream`).
+    """
 
     key: str
-    element: etree._Element
+    element: etree._Element | None
     unit: Unit | None
 
 
 class TmxDocument:
     """A parsed TMX file kept as a tree; :meth:`to_bytes` writes back all that was not edited."""
 
-    def __init__(self, tree: etree._ElementTree, name: str = "", srclang: str = "id", tgtlang: str = "en") -> None:
+    def __init__(self, tree: etree._ElementTree, name: str = "", srclang: str = "id", tgtlang: str = "en",
+                 lang_codes: Counter[str] | None = None) -> None:
         self.tree = tree
+        # The <tuv> language codes of the whole file, where the tree holds only part of it (a stream).
+        self.lang_codes = lang_codes
         self.name = name
         self.srclang = norm_lang(srclang)
         self.tgtlang = norm_lang(tgtlang)
@@ -203,23 +211,28 @@ class TmxDocument:
     def units(self) -> list[DocUnit]:
         """Every unit with its key (see the module docstring) and plain view."""
         seen: Counter[str] = Counter()
-        out = []
         shared: dict[tuple[str, str], tuple[str, str]] = {}
-        for tu in self.tus():
-            unit = self.unit_of(tu, shared)
-            tuid = tu.get("tuid")
-            if tuid:
-                name = f"tuid:{tuid}"
-            else:
-                src = find_tuv(tu, self.srclang)
-                name = "source:" + (seg_text(src.find("seg")) if src is not None else etree.tostring(tu).decode())
-            seen[name] += 1
-            out.append(DocUnit(name if seen[name] == 1 else f"{name}#{seen[name]}", tu, unit))
-        return out
+        return [self.doc_unit(tu, seen, shared) for tu in self.tus()]
+
+    def doc_unit(self, tu: etree._Element, seen: Counter[str],
+                 shared: dict[tuple[str, str], tuple[str, str]] | None = None, plain: bool = True) -> DocUnit:
+        """``tu`` with its key and plain view (None without ``plain``); ``seen`` counts the names before it."""
+        unit = self.unit_of(tu, shared) if plain else None
+        tuid = tu.get("tuid")
+        if tuid:
+            name = f"tuid:{tuid}"
+        else:
+            src = find_tuv(tu, self.srclang)
+            # Without its tail: a streamed read may not have reached the text after the unit yet.
+            name = "source:" + (seg_text(src.find("seg")) if src is not None
+                                 else etree.tostring(tu, with_tail=False).decode())
+        seen[name] += 1
+        return DocUnit(name if seen[name] == 1 else f"{name}#{seen[name]}", tu, unit)
 
     def lang_code(self, lang: str) -> str:
         """The code this file writes for primary language ``lang`` (its most common; else ``lang``)."""
-        codes = Counter(tuv_lang(t) for t in self.body.iter("tuv") if norm_lang(tuv_lang(t)) == lang)
+        every = self.lang_codes if self.lang_codes is not None else Counter(tuv_lang(t) for t in self.body.iter("tuv"))
+        codes = Counter({code: n for code, n in every.items() if norm_lang(code) == lang})
         return codes.most_common(1)[0][0] if codes else lang
 
     # -- edits ------------------------------------------------------------
@@ -298,6 +311,101 @@ class TmxDocument:
         """Record who changed the unit and when (TMX ``changeid``/``changedate``)."""
         tu.set("changeid", xml_safe(user)[0])
         tu.set("changedate", when)
+
+
+class TmxStream:
+    """A TMX file read one ``<tu>`` at a time, so that a big file is never held whole.
+
+    Iterating yields each unit as :meth:`TmxDocument.units` would (same keys, same
+    plain view), its element live and editable with :attr:`doc`'s methods until the
+    next one is asked for; then it is dropped.  With ``rewrite``, each unit is
+    serialised as it is dropped and :meth:`to_bytes` gives the whole file, everything
+    outside the units written by the same serialiser as :meth:`TmxDocument.to_bytes`
+    (header, comments, processing instructions, DOCTYPE, whitespace: as they were).
+    """
+
+    def __init__(self, data: bytes, name: str | Path = "", srclang: str = "id", tgtlang: str = "en",
+                 rewrite: bool = False, lang_codes: Counter[str] | None = None, plain: bool = True) -> None:
+        self.data = data
+        self.name = str(name)
+        self.srclang = srclang
+        self.tgtlang = tgtlang
+        self.rewrite = rewrite
+        self.lang_codes = lang_codes
+        self.plain = plain  # False: units come with their keys only (their view is None), for speed
+        self.codes: Counter[str] = Counter()  # the <tuv> language codes read, in order of first use
+        self.doc: TmxDocument | None = None
+        # Each rewritten unit is serialised and left in its place as an empty <tu> with an
+        # attribute no file holds: the skeleton around them is serialised once, at the end,
+        # and split there.
+        self._marker = f"aligner-unit-{secrets.token_hex(8)}"
+        self._mark = f'<tu {self._marker}=""/>'.encode()
+        self._chunks: list[bytes] = []
+        self._root: etree._Element | None = None
+
+    def _document(self, root: etree._Element) -> TmxDocument:
+        if self.doc is None:
+            self.doc = TmxDocument(root.getroottree(), self.name, self.srclang, self.tgtlang,
+                                   self.lang_codes if self.lang_codes is not None else self.codes)
+        return self.doc
+
+    def __iter__(self) -> Iterator[DocUnit]:
+        seen: Counter[str] = Counter()
+        shared: dict[tuple[str, str], tuple[str, str]] = {}
+        events = iterparse_safe(io.BytesIO(self.data), ("end",), ("tu",))
+        self._chunks = []
+        try:
+            for _, tu in events:
+                doc = self.doc or self._document(tu.getroottree().getroot())
+                codes = [tuv_lang(tuv) for tuv in tu.iter("tuv")]
+                if not all(codes):
+                    tuv = next(t for t in tu.iter("tuv") if not tuv_lang(t))
+                    raise TmxError(f"{self.name}:{tuv.sourceline or 1}: <tuv> without lang or xml:lang")
+                yield doc.doc_unit(tu, seen, shared, self.plain)
+                if self.rewrite:  # the codes of the unit as written (an edit may add a <tuv>)
+                    codes = [tuv_lang(tuv) for tuv in tu.iter("tuv")]
+                self.codes.update(codes)
+                self._drop(tu)
+            self._root = events.root
+        except etree.XMLSyntaxError as exc:
+            raise TmxError(f"{self.name}:{exc.lineno or 1}: {exc.msg}") from exc
+        doc = self._document(self._root)
+        for tuv in doc.body.iter("tuv"):  # any outside a <tu>
+            if not tuv_lang(tuv):
+                raise TmxError(f"{self.name}:{tuv.sourceline or 1}: <tuv> without lang or xml:lang")
+
+    def _drop(self, tu: etree._Element) -> None:
+        parent = tu.getparent()
+        if parent is None:
+            return
+        if not self.rewrite:
+            tu.clear()
+            parent.remove(tu)
+            return
+        assert self.doc is not None
+        # Alone, a unit would be written with the namespaces it inherits, and another encoding
+        # than UTF-8 needs the whole document's serialiser: such a unit stays in the tree.
+        if tu.nsmap or (self.doc.tree.docinfo.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8"):
+            return
+        self._chunks.append(etree.tostring(tu, encoding="UTF-8", xml_declaration=False, with_tail=False))
+        tu.clear(keep_tail=True)  # its tail (the whitespace after it) is the skeleton's
+        tu.set(self._marker, "")
+
+    def to_bytes(self) -> bytes:
+        """The file as rewritten (after a full iteration with ``rewrite``)."""
+        return b"".join(self.parts())
+
+    def parts(self) -> list[bytes]:
+        """The file as rewritten, in parts to write one after the other (no copy of it joined)."""
+        if not self.rewrite or self.doc is None or self._root is None:
+            raise ValueError("to_bytes needs a finished iteration with rewrite=True")
+        skeleton = self.doc.to_bytes().split(self._mark)
+        if len(skeleton) != len(self._chunks) + 1:
+            raise ValueError("a unit's place was not found in the rewritten file")  # never write it then
+        out = [skeleton[0]]
+        for chunk, rest in zip(self._chunks, skeleton[1:]):
+            out += (chunk, rest)
+        return out
 
 
 def _insert_after(parent: etree._Element, anchor: etree._Element | None, new: etree._Element) -> None:

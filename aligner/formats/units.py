@@ -20,6 +20,9 @@ PROP_TERMS = "x-terms"  # glossary concept ids found in the source
 PROP_SPLIT = "x-split"  # pieces a long segment was translated in
 PROP_BEAD = "x-bead"  # alignment bead type (1-1, 2-1, ...)
 PROP_ALIGN_SCORE = "x-align-score"  # alignment confidence
+# The English as it was before review first changed it (set once, by the review page's first
+# text edit of the unit), so the diff of an edit survives a restart and travels with the file.
+PROP_FIRST_DRAFT = "x-first-draft"
 
 
 def model_label(model: str) -> str:

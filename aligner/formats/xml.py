@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import IO
 
 from lxml import etree
 
@@ -37,9 +38,9 @@ def safe_parser() -> etree.XMLParser:
     return etree.XMLParser(**SAFE_OPTIONS)
 
 
-def iterparse_safe(path: str | Path, events: tuple[str, ...], tag: tuple[str, ...]) -> etree.iterparse:
-    """``etree.iterparse`` of ``path`` with the settings of :func:`safe_parser` (a streaming read)."""
-    return etree.iterparse(str(path), events=events, tag=tag, **SAFE_OPTIONS)
+def iterparse_safe(path: str | Path | IO[bytes], events: tuple[str, ...], tag: tuple[str, ...]) -> etree.iterparse:
+    """``etree.iterparse`` of ``path`` (or a binary file object) with the settings of :func:`safe_parser`."""
+    return etree.iterparse(path if hasattr(path, "read") else str(path), events=events, tag=tag, **SAFE_OPTIONS)
 
 
 def internal_entities(el: etree._Element) -> frozenset[str]:

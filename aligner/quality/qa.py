@@ -58,8 +58,9 @@ _MONTH.update({name[:3]: i + 1 for i, name in enumerate(_MONTHS_EN)})
 _MONTH["sept"] = 9
 _MONTH["agu"] = _MONTH["agt"] = 8
 _MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
-# Three letters every month name above contains (a date is looked for only where one occurs).
-_MONTH_STEMS = frozenset(name[:3] for name in _MONTH)
+# Three letters every month name above contains (a date is looked for only where one occurs):
+# one search, case-insensitive like the date patterns themselves, so it never skips a date they find.
+_MONTH_STEMS = re.compile("|".join(sorted({name[:3] for name in _MONTH})), re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 # One group of three digits after the language's decimal mark: "6,700" in Indonesian could be English.
 _ONE_GROUP = {"id": re.compile(r"\d{1,3},\d{3}"), "en": re.compile(r"\d{1,3}\.\d{3}")}
@@ -126,7 +127,6 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
         return found  # every number, date and percentage has a digit
     # Cheap substring tests first: each pattern scans the whole text, and most texts have
     # no URL, footnote, slash date or month name.
-    lower = text.lower()
     if _may_have_url(text):
         text = _strip_spans(text, URL)
     if "[" in text:
@@ -140,7 +140,7 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     # Numeric dates are day/month/year in Indonesian and the MT keeps them as they are.
     if "/" in text:
         text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
-    if any(stem in lower for stem in _MONTH_STEMS):
+    if _MONTH_STEMS.search(text):
         text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
         text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
     decimal = "," if lang == "id" else "."

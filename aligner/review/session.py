@@ -5,9 +5,12 @@ so loading, checking and saving can be tested without a socket.
 
 Saves are lossless and conflict-safe:
 
-- the file is edited in place as a document (:class:`~aligner.formats.tmxdoc.TmxDocument`):
-  only the edited units' target text, ``x-status`` prop and ``changeid``/``changedate``
-  change; everything else is written back as it was;
+- the file is rewritten as a stream (:class:`~aligner.formats.tmxdoc.TmxStream`), each
+  ``<tu>`` edited in place or passed through: only the edited units' target text,
+  ``x-status`` and ``x-first-draft`` props and ``changeid``/``changedate`` change;
+  everything else is written back as it was.  Between saves only the plain units are
+  held, never the file's tree (the memory of a big file); alignment fixes, which move
+  sentences between units, edit the whole document;
 - every edit names its unit by key (``tuid``, or source text where there are no
   tuids) and carries the *base*, the unit as the page loaded it.  A save reads the
   file as it is on disk now and applies an edit only when that unit is still at
@@ -25,6 +28,7 @@ import hashlib
 import json
 import re
 import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,7 @@ from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
     TmxDocument,
+    TmxStream,
     detokenize,
     find_tuv,
     has_inline,
@@ -56,11 +61,13 @@ from aligner.formats.units import (
     PROP_ALIGN_SCORE,
     PROP_BEAD,
     PROP_DOC,
+    PROP_FIRST_DRAFT,
     PROP_KIND,
     PROP_SEGMENT,
     PROP_STATUS,
     PROP_TGT_SEGMENT,
 )
+from aligner.formats.xml import norm_lang
 from aligner.glossary.termbase import Termbase
 from aligner.quality.qa import LengthNorm, check_unit, length_norm
 from aligner.review.alignment import (
@@ -162,7 +169,7 @@ class ReviewSession:
         self.backups = backups
         self.lock = threading.Lock()
         self.entries: list[DocUnit] = []  # the units with a source side, as the page shows them
-        self.doc: TmxDocument | None = None
+        self._lang_codes: Counter[str] = Counter()  # the file's <tuv> language codes, in order of first use
         self.version = ""
         self._norms: dict[str, LengthNorm] = {}
         self._norm_count = 0
@@ -178,7 +185,6 @@ class ReviewSession:
         self._all: list[DocUnit] = []
         self._shown_entries: list[DocUnit] = []  # the entries self._shown was built from
         self._shown_norms: dict[str, LengthNorm] = {}
-        self._drafts: dict[str, str] = {}  # key -> its English before the first save that changed it
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
         self._load()
@@ -191,25 +197,45 @@ class ReviewSession:
 
     def languages(self) -> list[str]:
         """The languages of the file's ``<tuv>`` elements, as written, in order of first use."""
-        assert self.doc is not None
-        return list(dict.fromkeys(tuv_lang(t) for t in self.doc.body.iter("tuv")))
+        return list(self._lang_codes)
 
     @staticmethod
     def digest(data: bytes) -> str:
         """The version token of a file's bytes."""
         return hashlib.sha256(data).hexdigest()
 
+    def file_digest(self) -> str:
+        """The version token of the file on disk, read in blocks (no second copy of a big file held)."""
+        with real_path(self.path).open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+
     def _parse(self, data: bytes) -> TmxDocument:
         return TmxDocument.parse(data, self.path, self.srclang, self.tgtlang)
 
-    def _load(self, data: bytes | None = None, doc: TmxDocument | None = None,
-              entries: list[DocUnit] | None = None) -> None:
-        data = real_path(self.path).read_bytes() if data is None else data
-        self.doc = doc or self._parse(data)
-        all_units = self._view(self.doc, entries if entries is not None else self.doc.units())
+    def _compact(self, entry: DocUnit) -> DocUnit:
+        """``entry`` as held between saves: its element only where rows need it (a copy, off the tree)."""
+        assert entry.element is not None
+        src_seg, tgt_seg = self._segs(entry)
+        if entry.unit is None or has_inline(src_seg) or has_inline(tgt_seg):
+            # Inline codes are shown and edited as tokens; an English-only unit is viewed in alignment mode.
+            return DocUnit(entry.key, copy.deepcopy(entry.element), entry.unit)
+        return DocUnit(entry.key, None, entry.unit)
+
+    def _load(self, data: bytes | None = None, entries: list[DocUnit] | None = None, version: str = "") -> None:
+        """Read the file (or take ``data``, its bytes) one unit at a time; ``entries``: its units,
+        already known, with ``version`` the digest of the file they are."""
+        if entries is None:
+            data = real_path(self.path).read_bytes() if data is None else data
+            stream = TmxStream(data, self.path, self.srclang, self.tgtlang)
+            compact = [self._compact(e) for e in stream]
+            assert stream.doc is not None
+            all_units = self._view(stream.doc, compact)
+            self._lang_codes = stream.codes
+        else:
+            all_units = entries
         self._all = all_units
         self.entries = [e for e in all_units if e.unit is not None]
-        self.version = self.digest(data)
+        self.version = version if entries is not None else self.digest(data or b"")
         if not self._norms or len(self.entries) != self._norm_count:
             # The length norm of each document is a statistic over all its units: taken once,
             # so one edit does not re-check every other unit (the units as loaded set the norm).
@@ -250,8 +276,10 @@ class ReviewSession:
                             })
         target_terms.sort(key=lambda t: t["start"])
         issues = [] if light else check_unit(unit, self.termbase, self._norms.get(unit.prop(PROP_DOC)), hits)
-        # The English as first loaded (before this session's saves), for the page's diff of an edited unit.
-        draft = self._drafts.get(entry.key, entry.unit.target if entry.unit is not None else unit.target)
+        # The English before review first changed it (kept in the file), for the page's diff of an
+        # edited unit; before a save, the English on disk is the one an unsaved edit is shown against.
+        base = entry.unit if entry.unit is not None else unit
+        draft = base.prop(PROP_FIRST_DRAFT, base.target)
         src_seg, tgt_seg = self._segs(entry)
         tokens = seg_tokens(tgt_seg) if has_inline(tgt_seg) else None
         return {
@@ -286,12 +314,13 @@ class ReviewSession:
             **({"pending": True} if light else {}),
         }
 
-    def _segs(self, entry: DocUnit, doc: TmxDocument | None = None) -> tuple[Any, Any]:
-        """The source and target ``<seg>`` elements of ``entry`` (None where missing)."""
-        doc = doc or self.doc
-        assert doc is not None
-        src = find_tuv(entry.element, doc.srclang)
-        tgt = find_tuv(entry.element, doc.tgtlang)
+    def _segs(self, entry: DocUnit) -> tuple[Any, Any]:
+        """The source and target ``<seg>`` elements of ``entry`` (None where missing or not held:
+        a unit without inline codes is not held as XML)."""
+        if entry.element is None:
+            return None, None
+        src = find_tuv(entry.element, norm_lang(self.srclang))
+        tgt = find_tuv(entry.element, norm_lang(self.tgtlang))
         return (src.find("seg") if src is not None else None, tgt.find("seg") if tgt is not None else None)
 
     def _refresh(self) -> None:
@@ -368,26 +397,29 @@ class ReviewSession:
             # Another process writing between our read and our write would be undone:
             # re-read just before writing, and merge again if the file changed.
             before = self._shown if since is not None and since == self.version == self._shown_version else None
+            # The page's JSON of this version is of no use after a save: not held through the rewrite.
+            self._json = self._light = None
             try:
                 for _ in range(SAVE_ATTEMPTS):
                     data = real_path(self.path).read_bytes()
                     result = self._merge(data, checked)
-                    if result[0] and real_path(self.path).read_bytes() != data:
+                    if result[0] and self.file_digest() != self.digest(data):
                         continue
                     break
-                saved, conflicts, doc, entries = result
+                saved, conflicts, parts, entries = result
                 backup = None
                 if saved:
                     backup = backup_numbered(self.path, self.backups)
-                    new = doc.to_bytes()
-                    atomic_write(self.path, new)
-                    self._load(new, doc, entries)
+                    digest = hashlib.sha256()
+                    atomic_write(self.path, (digest.update(p) or p for p in parts))
+                    del parts, result
+                    self._load(entries=entries, version=digest.hexdigest())
                     if self.tm_db is not None:
                         self._feed_tm([e.unit for e in self.entries if e.unit is not None])
                 elif self.digest(data) != self.version:
                     self._load(data)
             except BaseException:
-                self._load()  # the tree in memory may hold edits that did not reach the file
+                self._load()  # the units in memory may not be what reached the file
                 raise
             head = {"saved": saved, "conflicts": conflicts, "backup": backup.name if backup else None}
             rows = self._rows_now()
@@ -398,28 +430,25 @@ class ReviewSession:
             return {**head, **self._state_unlocked()}
 
     def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]
-               ) -> tuple[int, list, TmxDocument, list[DocUnit]]:
-        """Apply the checked edits to the document ``data``: (units changed, conflicts, document, its units).
+               ) -> tuple[int, list, list[bytes], list[DocUnit]]:
+        """Apply the checked edits to the file ``data``: (units changed, conflicts, the new file in parts, its units).
 
-        When ``data`` is the version in memory its tree is edited (no parse of the whole file);
-        :meth:`save` reloads it if the save then fails.
+        Which edits apply is decided on the units in memory (``data`` is loaded first when it
+        is not the version in memory); the file is then rewritten as a stream, the edited
+        ``<tu>`` elements changed in place and every other one passed through.
         """
-        if self.doc is not None and self.digest(data) == self.version:
-            doc, entries = self.doc, list(self._all)
-        else:
-            doc = self._parse(data)
-            entries = self._view(doc, doc.units())
-        by_key = {e.key: e for e in entries if e.unit is not None}
-        position = {e.key: n for n, e in enumerate(entries)}
-        when = tmx_date()
-        saved = 0
+        if self.digest(data) != self.version:
+            self._load(data)
+        entries = list(self._all)
+        position = {e.key: n for n, e in enumerate(entries) if e.unit is not None}
+        # key -> (target, status, text changed, status changed), in the order of the edits
+        todo: dict[str, list[tuple[str, str, bool, bool]]] = {}
         conflicts = []
         for key, base, target, status in checked:
-            entry = by_key.get(key)
-            disk = entry.unit if entry else None
+            disk = entries[position[key]].unit if key in position else None
             editable = disk.target if disk else ""
-            if entry is not None:
-                _, tgt_seg = self._segs(entry, doc)
+            if disk is not None:
+                _, tgt_seg = self._segs(entries[position[key]])
                 if has_inline(tgt_seg):
                     editable = seg_tokens(tgt_seg) or disk.target  # the form the page edits
             # The plain text of a segment with codes stands for it unchanged (never a flattening).
@@ -432,19 +461,36 @@ class ReviewSession:
                 conflicts.append({"key": key, "base": base, "mine": {"target": target, "status": status},
                                   "disk": _side(disk)})
                 continue
-            assert entry is not None
-            try:
-                if not same_target:
-                    doc.set_target(entry.element, target)
-                    self._drafts.setdefault(key, disk.target)
-            except InlineCodes as exc:
-                raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
-            if status != status_of(disk):
-                doc.set_status(entry.element, status)
-            doc.stamp(entry.element, self.user, when)
-            entries[position[key]] = DocUnit(entry.key, entry.element, self._plain(doc, entry.element))
-            saved += 1
-        return saved, conflicts, doc, entries
+            todo.setdefault(key, []).append((target, status, not same_target, status != status_of(disk)))
+        if not todo:
+            return 0, conflicts, [data], entries
+        when = tmx_date()
+        saved = 0
+        stream = TmxStream(data, self.path, self.srclang, self.tgtlang, rewrite=True, lang_codes=self._lang_codes,
+                           plain=False)
+        for entry in stream:
+            if entry.key not in todo:
+                continue
+            doc, tu = stream.doc, entry.element
+            assert doc is not None and tu is not None
+            for target, status, text, new_status in todo[entry.key]:
+                disk = entries[position[entry.key]].unit
+                assert disk is not None
+                try:
+                    if text:
+                        if disk.target and _prop_text(tu, PROP_FIRST_DRAFT) is None:
+                            # Only the first text edit records it: later ones diff against the same draft.
+                            doc.set_prop(tu, PROP_FIRST_DRAFT, disk.target)
+                        doc.set_target(tu, target)
+                except InlineCodes as exc:
+                    raise EditError(f"unit {disk.tuid or entry.key!r} not saved: {exc}") from None
+                if new_status:
+                    doc.set_status(tu, status)
+                doc.stamp(tu, self.user, when)
+                saved += 1
+            entries[position[entry.key]] = self._compact(DocUnit(entry.key, tu, self._plain(doc, tu)))
+        self._lang_codes = stream.codes
+        return saved, conflicts, stream.parts(), entries
 
     # -- alignment fixes -------------------------------------------------
 
@@ -556,8 +602,10 @@ class ReviewSession:
         for prop in tu.findall("prop"):
             if prop.get("type") == PROP_BEAD:
                 prop.text = pair.bead
-            elif prop.get("type") == PROP_ALIGN_SCORE:
-                tu.remove(prop)  # the aligner's confidence was for the bead it made, not this one
+            elif prop.get("type") in (PROP_ALIGN_SCORE, PROP_FIRST_DRAFT):
+                # The aligner's confidence, and the draft an edit was diffed against, were for
+                # the sentences the unit held, not these.
+                tu.remove(prop)
         if not pair.confirmed:
             doc.set_status(tu, "draft")
         doc.stamp(tu, self.user, when)

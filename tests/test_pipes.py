@@ -32,10 +32,14 @@ def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
         ["model", "adapt", "--from", "{fifo}.tmx", "--out", "{dir}/adapted", "--model", "{dir}/no-model"],
         ["translate", "{dir}/a.txt", "--out", "{dir}/out", "--glossary", "{fifo}.tsv"],
         ["translate", "{dir}/a.txt", "--out", "{dir}/out", "--tm", "{fifo}.tmx"],
+        ["review", "{fifo}.tmx", "--port", "0"],
+        ["xliff", "export", "{fifo}.tmx", "--out", "{dir}/xlf"],
+        ["xliff", "import", "{fifo}.xlf", "--into", "{dir}/a.txt"],
+        ["xliff", "import", "{dir}/a.txt", "--into", "{fifo}.tmx"],
     ],
 )
 def test_a_fifo_is_refused_with_one_line(args, tmp_path: Path, monkeypatch, capsys):
-    for suffix in (".tsv", ".csv", ".tbx", ".tmx"):
+    for suffix in (".tsv", ".csv", ".tbx", ".tmx", ".xlf"):
         os.mkfifo(tmp_path / f"pipe{suffix}")
     (tmp_path / "a.txt").write_text("Kapal itu besar.\n", encoding="utf-8")
     monkeypatch.setenv("ALIGNER_DATA_DIR", str(tmp_path / "data"))

@@ -74,6 +74,25 @@ def output_file(path: Path) -> Path:
     raise AssertionError  # unreachable: fail() exits
 
 
+def input_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot be read as ``what`` (missing, a folder, a FIFO or device), or None."""
+    from aligner.formats.files import InputError, regular_file
+
+    try:
+        regular_file(path, what)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def input_file(path: Path, what: str) -> Path:
+    """``path`` if it is a regular file, else a one-line failure naming it (a FIFO would hang a reader)."""
+    problem = input_problem(path, what)
+    if problem:
+        fail(problem)
+    return path
+
+
 def load_glossary(path: Optional[Path], checked: bool = False, lenient: bool = False):
     """The termbase at ``path``, or the default one when it exists, or None.
 

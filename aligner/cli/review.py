@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary, warn
+from aligner.cli.common import app, fail, input_file, input_problem, load_glossary, warn
 
 
 @app.command()
@@ -38,8 +38,9 @@ def qa(
     if format == "json":
         out.write("[")
     for path in paths:
-        if not path.is_file():
-            warn(f"error: {path}: no such file")
+        problem = input_problem(path, "a TMX file")
+        if problem:
+            warn(f"error: {problem}")
             bad_files += 1
             continue
         stats: dict[str, int] = {}
@@ -117,10 +118,8 @@ def review(
             if not found:
                 fail(f"{path}: no .tmx files in this folder")
             files += found
-        elif path.is_file():
-            files.append(path)
         else:
-            fail(f"{path}: no such file")
+            files.append(input_file(path, "a TMX file"))
     try:
         who = user or getpass.getuser()
     except (OSError, KeyError):

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary, output_dir, output_file, warn
+from aligner.cli.common import app, fail, input_file, load_glossary, output_dir, output_file, warn
 from aligner.formats.units import PROP_KIND, fuzzy_matches
 
 xliff_app = typer.Typer(help="XLIFF 1.2 for CAT tools: export TMX files, import a translator's edits.", no_args_is_help=True)
@@ -81,8 +81,7 @@ def xliff_export(
     termbase = load_glossary(glossary)
     codes = parse_langs(langs) if langs else None
     for path in paths:
-        if not path.is_file():
-            fail(f"{path}: no such file")
+        input_file(path, "a TMX file")
         target = out / f"{path.stem}.xlf"
         try:
             count = tmx_to_xliff(path, target, termbase, codes)
@@ -115,10 +114,8 @@ def xliff_import(
     from aligner.formats.tmxdoc import TmxDocument
     from aligner.formats.xliff import XliffError, apply_to_document, read_xliff
 
-    if not file.is_file():
-        fail(f"{file}: no such file")
-    if not into.is_file():
-        fail(f"{into}: no such file")
+    input_file(file, "an XLIFF file")
+    input_file(into, "a TMX file")
     output_file(real_path(into))
     try:
         edits = read_xliff(file)

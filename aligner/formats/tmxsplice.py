@@ -61,13 +61,18 @@ class UnitSpans:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def fragment(self, data: bytes, n: int) -> etree._Element:
-        """Unit ``n`` of ``data`` parsed on its own (in a ``<tmx><body>`` of its own, so that a
-        :class:`~aligner.formats.tmxdoc.TmxDocument` can edit it); ``XMLSyntaxError`` if it does not parse."""
-        root = etree.fromstring(b"<tmx><body>" + data[self.starts[n]:self.ends[n]] + b"</body></tmx>", safe_parser())
+    def fragment(self, data: bytes, n: int) -> etree._Element | None:
+        """Unit ``n`` of ``data`` parsed on its own, in a ``<tmx><body>`` of its own so that a
+        :class:`~aligner.formats.tmxdoc.TmxDocument` can edit it; None when the span is not one
+        well-formed ``<tu>`` (an entity or a prefix declared outside it, say)."""
+        try:
+            root = etree.fromstring(b"<tmx><body>" + data[self.starts[n]:self.ends[n]] + b"</body></tmx>",
+                                    safe_parser())
+        except etree.XMLSyntaxError:
+            return None
         body = root.find("body")
         if body is None or len(body) != 1 or body[0].tag != "tu":
-            raise etree.XMLSyntaxError("the span is not one <tu>", None, 1, 1)  # type: ignore[arg-type]
+            return None
         return body[0]
 
     def serialise(self, tu: etree._Element) -> bytes:

@@ -5,8 +5,10 @@ so loading, checking and saving can be tested without a socket.
 
 Saves are lossless and conflict-safe:
 
-- the file is rewritten as a stream (:class:`~aligner.formats.tmxdoc.TmxStream`), each
-  ``<tu>`` edited in place or passed through: only the edited units' target text,
+- only the edited ``<tu>`` elements are parsed and written again, every other byte of the
+  file copied (:mod:`aligner.formats.tmxsplice`); where the file cannot be spliced safely
+  it is rewritten as a stream (:class:`~aligner.formats.tmxdoc.TmxStream`), each ``<tu>``
+  edited in place or passed through.  Either way only the edited units' target text,
   ``x-status`` and ``x-first-draft`` props and ``changeid``/``changedate`` change;
   everything else is written back as it was.  Between saves only the plain units are
   held, never the file's tree (the memory of a big file); alignment fixes, which move
@@ -529,9 +531,8 @@ class ReviewSession:
         saved = 0
         for key, edits in todo.items():
             n = position[key]
-            try:
-                tu = spans.fragment(data, n)
-            except etree.XMLSyntaxError:
+            tu = spans.fragment(data, n)
+            if tu is None:
                 return None  # an entity or prefix defined outside the unit, say
             doc = TmxDocument(tu.getroottree(), str(self.path), self.srclang, self.tgtlang, self._lang_codes)
             if self._plain(doc, tu) != entries[n].unit:

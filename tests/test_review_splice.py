@@ -238,3 +238,18 @@ def test_a_file_changed_on_disk_since_the_load_is_read_again_before_splicing(tmp
     final = path.read_bytes()
     assert dict(views(final))["tuid:d"].target == "Four." and dict(views(final))["tuid:c"] == units["tuid:c"]
     assert outside(final, {5}) == outside(after, {5})
+
+
+def test_a_save_can_feed_the_memory_after_answering(tmp_path: Path):
+    from aligner.tm.store import TranslationMemory
+
+    path = tmp_path / "q.tmx"
+    path.write_bytes(QUIRKY.encode())
+    session = ReviewSession(path, user="me")
+    session.tm_db, session.tm_in_background = tmp_path / "tm.sqlite3", True
+    rows = {r["key"]: r for r in session.state()["units"]}
+    session.save([edit(rows["tuid:a"], "One!", "approved")])
+    session.save([edit({**rows["tuid:d"], "status": "draft"}, "Four.", "approved")])
+    session.flush_tm()
+    with TranslationMemory(tmp_path / "tm.sqlite3") as tm:
+        assert sorted(pair[:2] for pair in tm.approved_pairs()) == [("Empat é.", "Four."), ("Satu é.", "One!")]

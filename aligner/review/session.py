@@ -31,6 +31,7 @@ import json
 import re
 import threading
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,13 @@ class ReviewSession:
     """One TMX file under review; thread-safe (the server is threaded).
 
     ``tm_db``: when set (``aligner review`` sets it), every save feeds the
-    approved and rejected units to that translation memory.
+    approved and rejected units to that translation memory; with
+    ``tm_in_background`` (the server's choice) after the save has answered, one
+    feed at a time in the order of the saves (:meth:`flush_tm` waits for them).
     """
 
     tm_db: str | Path | None = None
+    tm_in_background = False
 
     def __init__(
         self,
@@ -193,6 +197,8 @@ class ReviewSession:
         # Where each <tu> of the file lies, for a save that splices bytes: (the digest of the
         # file they are of, the spans; None where the file cannot be spliced).
         self._spans: tuple[str, UnitSpans | None] | None = None
+        self._tm_worker: ThreadPoolExecutor | None = None
+        self._tm_fed: Future[None] | None = None
         self._load()
 
     def pair_missing(self) -> str:
@@ -425,7 +431,15 @@ class ReviewSession:
                     if spans is not None:
                         self._spans = (self.version, spans)
                     if self.tm_db is not None:
-                        self._feed_tm([e.unit for e in self.entries if e.unit is not None])
+                        units = [e.unit for e in self.entries if e.unit is not None]
+                        if self.tm_in_background:
+                            # The whole file goes to the memory (its context for each unit): seconds for
+                            # a big file, which the reviewer need not wait for.
+                            if self._tm_worker is None:
+                                self._tm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tm-feed")
+                            self._tm_fed = self._tm_worker.submit(self._feed_tm, units)
+                        else:
+                            self._feed_tm(units)
                 elif self.digest(data) != self.version:
                     self._load(data)
             except BaseException:
@@ -882,6 +896,12 @@ class ReviewSession:
         with self.lock:
             self._refresh()
             return self._state_bytes()
+
+    def flush_tm(self) -> None:
+        """Wait until the memory has been fed every save made so far (see ``tm_in_background``)."""
+        fed = self._tm_fed
+        if fed is not None:
+            fed.result()
 
     def _feed_tm(self, units: list[Unit]) -> None:
         """The saved file's decisions into the memory; a memory that cannot be written costs a warning, never the save."""

@@ -141,6 +141,7 @@ def review(
 
             for session in sessions:
                 session.tm_db = tm_db or default_tm_path()
+                session.tm_in_background = True  # a save answers the page before the memory is fed
         serve(sessions if len(sessions) > 1 else sessions[0], port, open_browser=not no_browser)
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")

@@ -255,7 +255,8 @@ def backup_numbered(path: str | Path, keep: int = DEFAULT_BACKUPS) -> Path | Non
     except FileNotFoundError:
         return None
     existing = numbered_backups(path)
-    if existing and existing[-1][1].read_bytes() == data:
+    # The size first: a big file's newest backup is read only when it may hold the same bytes.
+    if existing and existing[-1][1].stat().st_size == len(data) and existing[-1][1].read_bytes() == data:
         return existing[-1][1]  # the newest backup already holds this version
     number = existing[-1][0] + 1 if existing else 1
     target = path.with_name(f"{path.name}.~{number}~")

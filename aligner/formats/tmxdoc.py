@@ -27,6 +27,7 @@ from pathlib import Path
 from lxml import etree
 
 from aligner.formats.tmx import XML_LANG, TmxError, norm_lang, xml_safe
+from aligner.formats.tmxsplice import file_encoding
 from aligner.formats.units import PROP_STATUS
 from aligner.formats.xml import iterparse_safe, safe_parser
 from aligner.types import Unit
@@ -342,6 +343,9 @@ class TmxStream:
         self._mark = f'<tu {self._marker}=""/>'.encode()
         self._chunks: list[bytes] = []
         self._root: etree._Element | None = None
+        # Another encoding than UTF-8 needs the whole document's serialiser.  Read from the bytes:
+        # the tree's docinfo does not know the encoding until the parse has ended.
+        self._utf8 = file_encoding(data) == "UTF-8"
 
     def _document(self, root: etree._Element) -> TmxDocument:
         if self.doc is None:
@@ -383,9 +387,9 @@ class TmxStream:
             parent.remove(tu)
             return
         assert self.doc is not None
-        # Alone, a unit would be written with the namespaces it inherits, and another encoding
-        # than UTF-8 needs the whole document's serialiser: such a unit stays in the tree.
-        if tu.nsmap or (self.doc.tree.docinfo.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8"):
+        # Alone, a unit would be written with the namespaces it inherits, or in UTF-8 in a file
+        # of another encoding: such a unit stays in the tree.
+        if tu.nsmap or not self._utf8:
             return
         self._chunks.append(etree.tostring(tu, encoding="UTF-8", xml_declaration=False, with_tail=False))
         tu.clear(keep_tail=True)  # its tail (the whitespace after it) is the skeleton's

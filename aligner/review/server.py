@@ -247,3 +247,5 @@ def serve(session: ReviewSession | list[ReviewSession], port: int = 8765, open_b
         print("stopped", file=sys.stderr)
     finally:
         server.server_close()
+        for each in server.sessions:
+            each.flush_tm()  # the last saves reach the memory before the process ends

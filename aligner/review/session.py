@@ -5,8 +5,10 @@ so loading, checking and saving can be tested without a socket.
 
 Saves are lossless and conflict-safe:
 
-- the file is rewritten as a stream (:class:`~aligner.formats.tmxdoc.TmxStream`), each
-  ``<tu>`` edited in place or passed through: only the edited units' target text,
+- only the edited ``<tu>`` elements are parsed and written again, every other byte of the
+  file copied (:mod:`aligner.formats.tmxsplice`); where the file cannot be spliced safely
+  it is rewritten as a stream (:class:`~aligner.formats.tmxdoc.TmxStream`), each ``<tu>``
+  edited in place or passed through.  Either way only the edited units' target text,
   ``x-status`` and ``x-first-draft`` props and ``changeid``/``changedate`` change;
   everything else is written back as it was.  Between saves only the plain units are
   held, never the file's tree (the memory of a big file); alignment fixes, which move
@@ -29,6 +31,7 @@ import json
 import re
 import threading
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ from aligner.formats.files import (
     real_path,
 )
 from aligner.formats.tmx import XML_LANG, pair_missing, tmx_date, xml_safe
+from aligner.formats.tmxsplice import UnitSpans, scan_units
 from aligner.formats.tmxdoc import (
     DocUnit,
     InlineCodes,
@@ -145,10 +149,13 @@ class ReviewSession:
     """One TMX file under review; thread-safe (the server is threaded).
 
     ``tm_db``: when set (``aligner review`` sets it), every save feeds the
-    approved and rejected units to that translation memory.
+    approved and rejected units to that translation memory; with
+    ``tm_in_background`` (the server's choice) after the save has answered, one
+    feed at a time in the order of the saves (:meth:`flush_tm` waits for them).
     """
 
     tm_db: str | Path | None = None
+    tm_in_background = False
 
     def __init__(
         self,
@@ -187,6 +194,11 @@ class ReviewSession:
         self._shown_norms: dict[str, LengthNorm] = {}
         self._undo: list[tuple[bytes, str]] = []  # alignment fixes: (file before, digest after)
         self._redo: list[tuple[bytes, str]] = []
+        # Where each <tu> of the file lies, for a save that splices bytes: (the digest of the
+        # file they are of, the spans; None where the file cannot be spliced).
+        self._spans: tuple[str, UnitSpans | None] | None = None
+        self._tm_worker: ThreadPoolExecutor | None = None
+        self._tm_fed: Future[None] | None = None
         self._load()
 
     def pair_missing(self) -> str:
@@ -236,6 +248,8 @@ class ReviewSession:
         self._all = all_units
         self.entries = [e for e in all_units if e.unit is not None]
         self.version = version if entries is not None else self.digest(data or b"")
+        # The units' places, while the bytes are at hand: the next save splices instead of re-parsing.
+        self._spans = (self.version, scan_units(data)) if entries is None and data is not None else None
         if not self._norms or len(self.entries) != self._norm_count:
             # The length norm of each document is a statistic over all its units: taken once,
             # so one edit does not re-check every other unit (the units as loaded set the norm).
@@ -406,7 +420,7 @@ class ReviewSession:
                     if result[0] and self.file_digest() != self.digest(data):
                         continue
                     break
-                saved, conflicts, parts, entries = result
+                saved, conflicts, parts, entries, spans = result
                 backup = None
                 if saved:
                     backup = backup_numbered(self.path, self.backups)
@@ -414,8 +428,18 @@ class ReviewSession:
                     atomic_write(self.path, (digest.update(p) or p for p in parts))
                     del parts, result
                     self._load(entries=entries, version=digest.hexdigest())
+                    if spans is not None:
+                        self._spans = (self.version, spans)
                     if self.tm_db is not None:
-                        self._feed_tm([e.unit for e in self.entries if e.unit is not None])
+                        units = [e.unit for e in self.entries if e.unit is not None]
+                        if self.tm_in_background:
+                            # The whole file goes to the memory (its context for each unit): seconds for
+                            # a big file, which the reviewer need not wait for.
+                            if self._tm_worker is None:
+                                self._tm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tm-feed")
+                            self._tm_fed = self._tm_worker.submit(self._feed_tm, units)
+                        else:
+                            self._feed_tm(units)
                 elif self.digest(data) != self.version:
                     self._load(data)
             except BaseException:
@@ -430,12 +454,15 @@ class ReviewSession:
             return {**head, **self._state_unlocked()}
 
     def _merge(self, data: bytes, checked: list[tuple[str, dict[str, str], str, str]]
-               ) -> tuple[int, list, list[bytes], list[DocUnit]]:
-        """Apply the checked edits to the file ``data``: (units changed, conflicts, the new file in parts, its units).
+               ) -> tuple[int, list, list[bytes], list[DocUnit], UnitSpans | None]:
+        """Apply the checked edits to the file ``data``: (units changed, conflicts, the new file in
+        parts, its units, the places of its units where known).
 
         Which edits apply is decided on the units in memory (``data`` is loaded first when it
-        is not the version in memory); the file is then rewritten as a stream, the edited
-        ``<tu>`` elements changed in place and every other one passed through.
+        is not the version in memory).  Then, where the file allows it, only the edited
+        ``<tu>`` elements are parsed and written, every other byte copied (see
+        :mod:`aligner.formats.tmxsplice`); otherwise the file is rewritten as a stream,
+        the edited ``<tu>`` elements changed in place and every other one passed through.
         """
         if self.digest(data) != self.version:
             self._load(data)
@@ -463,8 +490,11 @@ class ReviewSession:
                 continue
             todo.setdefault(key, []).append((target, status, not same_target, status != status_of(disk)))
         if not todo:
-            return 0, conflicts, [data], entries
+            return 0, conflicts, [data], entries, None
         when = tmx_date()
+        spliced = self._splice(data, todo, entries, position, when)
+        if spliced is not None:
+            return spliced[0], conflicts, *spliced[1:]
         saved = 0
         stream = TmxStream(data, self.path, self.srclang, self.tgtlang, rewrite=True, lang_codes=self._lang_codes,
                            plain=False)
@@ -473,24 +503,63 @@ class ReviewSession:
                 continue
             doc, tu = stream.doc, entry.element
             assert doc is not None and tu is not None
-            for target, status, text, new_status in todo[entry.key]:
-                disk = entries[position[entry.key]].unit
-                assert disk is not None
-                try:
-                    if text:
-                        if disk.target and _prop_text(tu, PROP_FIRST_DRAFT) is None:
-                            # Only the first text edit records it: later ones diff against the same draft.
-                            doc.set_prop(tu, PROP_FIRST_DRAFT, disk.target)
-                        doc.set_target(tu, target)
-                except InlineCodes as exc:
-                    raise EditError(f"unit {disk.tuid or entry.key!r} not saved: {exc}") from None
-                if new_status:
-                    doc.set_status(tu, status)
-                doc.stamp(tu, self.user, when)
-                saved += 1
+            saved += self._apply(doc, tu, entry.key, todo[entry.key], entries[position[entry.key]].unit, when)
             entries[position[entry.key]] = self._compact(DocUnit(entry.key, tu, self._plain(doc, tu)))
         self._lang_codes = stream.codes
-        return saved, conflicts, stream.parts(), entries
+        return saved, conflicts, stream.parts(), entries, None
+
+    def _apply(self, doc: TmxDocument, tu: Any, key: str, edits: list[tuple[str, str, bool, bool]],
+               disk: Unit | None, when: str) -> int:
+        """Make ``edits`` (target, status, text changed, status changed) to ``tu``, the unit ``key``
+        whose plain view on disk is ``disk``; the number of edits made."""
+        assert disk is not None
+        for target, status, text, new_status in edits:
+            try:
+                if text:
+                    if disk.target and _prop_text(tu, PROP_FIRST_DRAFT) is None:
+                        # Only the first text edit records it: later ones diff against the same draft.
+                        doc.set_prop(tu, PROP_FIRST_DRAFT, disk.target)
+                    doc.set_target(tu, target)
+            except InlineCodes as exc:
+                raise EditError(f"unit {disk.tuid or key!r} not saved: {exc}") from None
+            if new_status:
+                doc.set_status(tu, status)
+            doc.stamp(tu, self.user, when)
+        return len(edits)
+
+    def _splice(self, data: bytes, todo: dict[str, list[tuple[str, str, bool, bool]]], entries: list[DocUnit],
+                position: dict[str, int], when: str
+                ) -> tuple[int, list[bytes], list[DocUnit], UnitSpans] | None:
+        """The edits of ``todo`` made by parsing and rewriting only the edited units of ``data``, the
+        file as loaded: (units changed, the new file in parts, its units, their places).  None where
+        the file cannot be spliced (nothing is changed then: the caller rewrites the whole file)."""
+        if self._spans is None or self._spans[0] != self.version:
+            # Not indexed for this version (it was saved by the full rewrite): the bytes are at hand now.
+            self._spans = (self.version, scan_units(data))
+        spans = self._spans[1]
+        if spans is None or len(spans) != len(entries):
+            return None
+        entries = list(entries)
+        codes = Counter(self._lang_codes)
+        new: dict[int, bytes] = {}
+        saved = 0
+        for key, edits in todo.items():
+            n = position[key]
+            tu = spans.fragment(data, n)
+            if tu is None:
+                return None  # an entity or prefix defined outside the unit, say
+            doc = TmxDocument(tu.getroottree(), str(self.path), self.srclang, self.tgtlang, self._lang_codes)
+            if self._plain(doc, tu) != entries[n].unit:
+                return None  # the span does not hold the unit the load read there: never write it then
+            written = [tuv_lang(tuv) for tuv in tu.iter("tuv")]
+            saved += self._apply(doc, tu, key, edits, entries[n].unit, when)
+            codes.subtract(written)
+            codes.update(tuv_lang(tuv) for tuv in tu.iter("tuv"))
+            new[n] = spans.serialise(tu)
+            entries[n] = self._compact(DocUnit(key, tu, self._plain(doc, tu)))
+        parts, moved = spans.splice(data, new)
+        self._lang_codes = +codes
+        return saved, parts, entries, moved
 
     # -- alignment fixes -------------------------------------------------
 
@@ -827,6 +896,12 @@ class ReviewSession:
         with self.lock:
             self._refresh()
             return self._state_bytes()
+
+    def flush_tm(self) -> None:
+        """Wait until the memory has been fed every save made so far (see ``tm_in_background``)."""
+        fed = self._tm_fed
+        if fed is not None:
+            fed.result()
 
     def _feed_tm(self, units: list[Unit]) -> None:
         """The saved file's decisions into the memory; a memory that cannot be written costs a warning, never the save."""

@@ -62,6 +62,9 @@ _MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
 # one search, case-insensitive like the date patterns themselves, so it never skips a date they find.
 _MONTH_STEMS = re.compile("|".join(sorted({name[:3] for name in _MONTH})), re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+# A written-out date holds a day and a year: two digit runs apart.  Most sentences hold at most
+# one number, and this one quick search spares them the month-name search.
+_TWO_NUMBERS = re.compile(r"\d\D+\d")
 # One group of three digits after the language's decimal mark: "6,700" in Indonesian could be English.
 _ONE_GROUP = {"id": re.compile(r"\d{1,3},\d{3}"), "en": re.compile(r"\d{1,3}\.\d{3}")}
 
@@ -140,7 +143,7 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     # Numeric dates are day/month/year in Indonesian and the MT keeps them as they are.
     if "/" in text:
         text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
-    if _MONTH_STEMS.search(text):
+    if _TWO_NUMBERS.search(text) and _MONTH_STEMS.search(text):
         text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
         text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
     decimal = "," if lang == "id" else "."

@@ -77,6 +77,7 @@ class _Matcher:
         self.by_words: dict[str, list[int]] = {}  # "w1 w2 ..." (all words, folded)
         self.lengths: set[int] = set()  # how many words the keys have
         self.firsts: set[str] = set()  # the first word of every key
+        self.heads: set[str] = set()  # the first words (one or more, not all) of every key
         self.by_char: dict[str, list[int]] = {}  # forms that start with punctuation
         self.scanned: list[int] = []
         for term in terms:
@@ -92,6 +93,7 @@ class _Matcher:
                     self.by_words.setdefault(" ".join(words), []).append(n)
                     self.lengths.add(len(words))
                     self.firsts.add(words[0])
+                    self.heads.update(" ".join(words[:k]) for k in range(1, len(words)))
                 elif not first or not first.isascii():
                     self.scanned.append(n)
                 elif not word:
@@ -138,9 +140,15 @@ class _Matcher:
                  if 1 in self.lengths and not index.keys().isdisjoint(folded) else [])
         # A key of several words can only start at a word that begins some key.
         starts = [w for w, f in enumerate(folded) if f in self.firsts] if not self.firsts.isdisjoint(folded) else []
-        for k in sorted(self.lengths - {1}) if starts else ():
-            grams = ((w, " ".join(folded[w : w + k])) for w in starts if w + k <= len(folded))
-            tries += [(w, index[g]) for w, g in grams if g in index]
+        for w in starts:
+            # Grown a word at a time while the words so far begin some key: a key's every head is one.
+            gram = folded[w]
+            for nxt in folded[w + 1 :]:
+                if gram not in self.heads:
+                    break
+                gram += " " + nxt
+                if gram in index:
+                    tries.append((w, index[gram]))
         # Folded words hold no space: a word ends in a clitic where the clitic is followed by one.
         joined = " ".join(folded) + " "
         clitics = any(c + " " in joined for c in _CLITICS)

@@ -262,7 +262,13 @@ def _balance(text: str) -> tuple:
     return tuple(sig)
 
 
+# Every character the balance signature counts: a text with none of them has the signature of ''.
+_BALANCED_CHARS = re.compile(r"[()\[\]{}\"“”‘’]")
+
+
 def _check_balance(source: str, target: str) -> list[Issue]:
+    if not _BALANCED_CHARS.search(source) and not _BALANCED_CHARS.search(target):
+        return []
     src, tgt = _balance(source), _balance(target)
     if src == tgt:
         return []
@@ -382,7 +388,13 @@ def _check_parts(
     """
     if unit.prop(PROP_KIND) == "boilerplate":
         return None
-    source, target = unit.source, unit.target
+    return _check_pair(unit.source, unit.target, termbase, hits)
+
+
+def _check_pair(
+    source: str, target: str, termbase: Termbase | None, hits: list[TermHit] | None = None
+) -> tuple[list[Issue], list[Issue]]:
+    """What :func:`_check_parts` finds in a unit that is checked: a function of its two texts alone."""
     if source.strip() and not target.strip():
         return [Issue("empty-target", "target is empty")], []
     issues: list[Issue] = []
@@ -408,19 +420,34 @@ def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list
 _NONE: tuple[Issue, ...] = ()
 
 
-def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Iterator[tuple[int, str, list[Issue]]]:
+def check_stream(
+    units: Iterable[Unit], termbase: Termbase | None = None, cache: int = 10_000
+) -> Iterator[tuple[int, str, list[Issue]]]:
     """``(position from 1, tuid, issues)`` of every unit with issues, in order, as :func:`check_units` finds them.
 
     The units are read once and not kept: each is checked as it comes, and only
     what its length check needs later (its document and log length ratio) and
     the issues found are held until the end, when every document's norm is known.
+    ``cache``: how many distinct (source, target) pairs' findings are kept for reuse
+    (news files repeat sentences: datelines, bylines, agency credits); when full it
+    starts afresh, so memory stays bounded.  0 checks every unit anew.
     """
     ratios: dict[str, list[float]] = {}
     held: list[tuple[int, str, str, Sequence[Issue], float | None, Sequence[Issue]]] = []
+    known: dict[tuple[str, str], tuple[Sequence[Issue], Sequence[Issue]]] = {}
     for n, unit in enumerate(units, 1):
-        parts = _check_parts(unit, termbase)
+        if unit.prop(PROP_KIND) == "boilerplate":
+            continue  # (what _check_parts says of it: not checked at all)
+        key = (unit.source, unit.target)
+        parts = known.get(key)
         if parts is None:
-            continue
+            head, tail = _check_pair(unit.source, unit.target, termbase)
+            # Only what the output needs: empty lists are not kept, one per unit adds up.
+            parts = (head or _NONE, tail or _NONE)
+            if cache:
+                if len(known) >= cache:
+                    known.clear()
+                known[key] = parts
         doc = unit.prop(PROP_DOC)
         if _counts_for_norm(unit):
             ratios.setdefault(doc, []).append(math.log(len(unit.target) / len(unit.source)))
@@ -428,8 +455,7 @@ def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Ite
         # An empty target is the unit's only issue (check_unit returns early).
         lr = None if head and head[0].check == "empty-target" else log_ratio(unit.source, unit.target)
         if head or tail or lr is not None:
-            # Only what the output needs: empty lists are not kept, one per unit adds up.
-            held.append((n, unit.tuid, doc, head or _NONE, lr, tail or _NONE))
+            held.append((n, unit.tuid, doc, head, lr, tail))
     norms = {doc: norm_of(values) for doc, values in ratios.items()}
     neutral = LengthNorm()
     for n, tuid, doc, head, lr, tail in held:

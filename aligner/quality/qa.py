@@ -126,7 +126,8 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     ``6.700`` in English), which could be written in the other convention.
     """
     found: list[tuple[str, str]] = []
-    if not _DIGIT.search(text):
+    digit = _DIGIT.search(text)
+    if not digit:
         return found  # every number, date and percentage has a digit
     # Cheap substring tests first: each pattern scans the whole text, and most texts have
     # no URL, footnote, slash date or month name.
@@ -147,8 +148,15 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
         text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
         text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
     decimal = "," if lang == "id" else "."
-    for m in _NUM_RE.finditer(text):
+    # A number starts at a digit: the scan starts at the first one (the spans blanked above
+    # keep every position, and the look-behind still sees the text before it).
+    for m in _NUM_RE.finditer(text, digit.start()):
         token, pct = m.group(1), "%" if m.group(2) else ""
+        if len(token) <= 6 and token.isdigit():
+            # The commonest number, written as ``:g`` writes it (under a million: no exponent).
+            key = str(int(token)) + pct
+            found.append((key, key))
+            continue
         value = parse_number(token, lang)
         key = (f"{value:g}" if value is not None and value < 1e15 else token) + pct
         alt = key
@@ -174,9 +182,9 @@ def _number_words(text: str, lang: str) -> Counter[str]:
 
 def _check_numbers(source: str, target: str) -> list[Issue]:
     src_tokens, tgt_tokens = _number_tokens(source, "id"), _number_tokens(target, "en")
+    if sorted(k for k, _ in src_tokens) == sorted(k for k, _ in tgt_tokens):
+        return []  # the same numbers (as a multiset) on both sides: what most units have
     src, tgt = Counter(k for k, _ in src_tokens), Counter(k for k, _ in tgt_tokens)
-    if src == tgt:
-        return []
     lost, added = src - tgt, tgt - src
     # "6,700" in an Indonesian text written the English way: read it that way before complaining.
     # (Not the other way round: "1.000" in the English is a slip the reviewer must fix.)

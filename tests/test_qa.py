@@ -242,3 +242,16 @@ def test_streamed_checks_with_repeats_agree_with_check_units(rows, cache):
     for n, _, issues in check_stream(iter(units), cache=cache):
         got[n - 1] = issues
     assert got == check_units(units)
+
+
+def test_qa_cli_many_findings_written_in_chunks_are_all_there(tmp_path: Path, cli):
+    # More findings than one chunk of output holds: every one is written, once, in order, in both formats.
+    path = tmp_path / "many.tmx"
+    units = [Unit(f"Jepang mengirim bantuan ke Ukraina {i}.", f"Japan sent aid to to Ukraine {i}.",
+                  (("x-doc", "d"),), tuid=f"m:{i}") for i in range(5000)]
+    write_tmx(units, path)
+    rows = json.loads(cli("qa", str(path), "--format", "json").stdout)
+    assert [r["tuid"] for r in rows] == [u.tuid for u in units]
+    lines = cli("qa", str(path)).stdout.splitlines()
+    assert len(lines) == 5001 and lines[-1] == "0 error(s), 5000 warning(s) in 1 file(s)"
+    assert [line.split()[1] for line in lines[:-1]] == [u.tuid for u in units]

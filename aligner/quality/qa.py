@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -285,7 +286,10 @@ def _check_balance(source: str, target: str) -> list[Issue]:
     return [Issue("unbalanced", "unbalanced " + ", ".join(broken) + " in target (source differs)")]
 
 
-_DOUBLED = re.compile(r"(?<![\w-])(\w+)\s+\1(?![\w-])", re.IGNORECASE)
+# The word can only match whole (spaces follow it) and so can the spaces (a word follows them):
+# where Python has possessive quantifiers (3.11), the engine is told so and does not backtrack into them.
+_WHOLE = "++" if sys.version_info >= (3, 11) else "+"
+_DOUBLED = re.compile(rf"(?<![\w-])(\w{_WHOLE})\s{_WHOLE}\1(?![\w-])", re.IGNORECASE)
 _DOUBLED_OK = {"had", "that", "is", "bye", "very", "no", "so"}
 
 

@@ -273,3 +273,19 @@ def test_matcher_follows_every_kind_of_list_change() -> None:
     assert again == tb and _ids(again, "Jawa") == [("x", "Jawa")]
     del again.terms[:]
     assert _ids(again, "Jawa") == [] and _ids(tb, "Jawa") == [("x", "Jawa")]
+
+
+_ASCII_WORDS = [w for w in _WORDS if w.isascii()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    forms=st.lists(st.lists(st.sampled_from(_ASCII_WORDS), min_size=1, max_size=4).map(" ".join), min_size=1, max_size=8),
+    text=st.lists(st.tuples(st.sampled_from(_ASCII_WORDS), st.sampled_from([s for s in _SEPS if s.isascii()])),
+                  max_size=16).map(lambda ws: "".join(w + s for w, s in ws)),
+)
+def test_compiled_matcher_equals_one_regex_per_form_on_ascii_text(forms: list[str], text: str) -> None:
+    # ASCII text is folded in one go and its word starts found only when a key is: the same hits all the same,
+    # also for keys of several words that share their first words with others.
+    terms = [Term(f"t{n}", (form,), "x") for n, form in enumerate(forms)]
+    assert [(h.term.id, h.start, h.end) for h in Termbase(terms).match(text)] == _reference_match(terms, text)

@@ -209,3 +209,49 @@ def test_qa_cli_table_counts_every_finding(tmp_path: Path, cli):
 def test_a_dotted_section_number_is_compared_as_written():
     assert check_units([Unit("Lihat bagian 1.2.3.", "See section 1.2.3.")])[0] == []
     assert [i.check for i in check_units([Unit("", "0.0.0")])[0]] == ["number-mismatch"]
+
+
+def test_repeated_pairs_are_found_alike_whatever_the_cache(termbase):
+    # The same pairs again in other documents and kinds: the findings reused must be those found anew,
+    # with each repeat's own length check (its document's norm), however small the cache.
+    pairs = CLEAN + FAULTS
+    units = [replace(u, props=(("x-doc", f"d{i % 3}"), ("x-kind", "boilerplate" if i % 7 == 3 else "sentence")),
+                     tuid=f"u{i}")
+             for i, u in enumerate(_units(pairs * 4))]
+    expected = check_units(units, termbase)
+    for cache in (0, 1, 5, 10_000):
+        got = [[] for _ in units]
+        for n, tuid, issues in check_stream(iter(units), termbase, cache=cache):
+            assert tuid == units[n - 1].tuid
+            got[n - 1] = issues
+        assert got == expected, cache
+
+
+# Some sources come with two targets (and a target with two sources): a pair is the whole key.
+_PAIR_POOL = [(s, t) for s, t, *_ in CLEAN + FAULTS] + [
+    ("", ""), ("Dua 2 dua.", "Two 2 two two."), ("Kedua negara sepakat untuk bekerja sama.", "The two agreed."),
+    ("Jepang mengirim bantuan kemanusiaan ke Ukraina.", "The two agreed.")]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_PAIR_POOL), st.sampled_from(["a", "b"]),
+                          st.sampled_from(["sentence", "boilerplate"])), max_size=30),
+       st.integers(min_value=0, max_value=4))
+def test_streamed_checks_with_repeats_agree_with_check_units(rows, cache):
+    units = [Unit(s, t, (("x-doc", d), ("x-kind", k)), tuid=f"u{i}") for i, ((s, t), d, k) in enumerate(rows)]
+    got = [[] for _ in units]
+    for n, _, issues in check_stream(iter(units), cache=cache):
+        got[n - 1] = issues
+    assert got == check_units(units)
+
+
+def test_qa_cli_many_findings_written_in_chunks_are_all_there(tmp_path: Path, cli):
+    # More findings than one chunk of output holds: every one is written, once, in order, in both formats.
+    path = tmp_path / "many.tmx"
+    units = [Unit(f"Jepang mengirim bantuan ke Ukraina {i}.", f"Japan sent aid to to Ukraine {i}.",
+                  (("x-doc", "d"),), tuid=f"m:{i}") for i in range(5000)]
+    write_tmx(units, path)
+    rows = json.loads(cli("qa", str(path), "--format", "json").stdout)
+    assert [r["tuid"] for r in rows] == [u.tuid for u in units]
+    lines = cli("qa", str(path)).stdout.splitlines()
+    assert len(lines) == 5001 and lines[-1] == "0 error(s), 5000 warning(s) in 1 file(s)"
+    assert [line.split()[1] for line in lines[:-1]] == [u.tuid for u in units]

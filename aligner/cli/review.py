@@ -45,6 +45,9 @@ def qa(
             continue
         stats: dict[str, int] = {}
         languages: list[str] = []
+        file, name = str(path), path.name
+        # Lines are written a few thousand at a time: one write per finding costs more than the finding.
+        pending: list[str] = []
         try:
             for n, tuid, issues in check_stream(iter_tmx(path, stats=stats, languages=languages), termbase):
                 for issue in issues:
@@ -54,12 +57,15 @@ def qa(
                     else:
                         warnings_ += 1
                     if format == "json":
-                        row = {"file": str(path), "tuid": tuid or str(n), "unit": n, "severity": severity,
+                        row = {"file": file, "tuid": tuid or str(n), "unit": n, "severity": severity,
                                "check": issue.check, "message": issue.message}
-                        out.write(("\n " if first else ",\n ") + json.dumps(row, ensure_ascii=False))
+                        pending.append(("\n " if first else ",\n ") + json.dumps(row, ensure_ascii=False))
                         first = False
                     else:
-                        out.write(table_line(path.name, tuid or str(n), severity, issue.check, issue.message))
+                        pending.append(table_line(name, tuid or str(n), severity, issue.check, issue.message))
+                if len(pending) >= 4096:
+                    out.write("".join(pending))
+                    pending.clear()
         except TmxError as exc:
             warn(f"error: {exc}")
             bad_files += 1
@@ -68,6 +74,8 @@ def qa(
             warn(f"error: {path}: {exc.strerror or exc}")
             bad_files += 1
             continue
+        finally:
+            out.write("".join(pending))
         if not stats.get("units") and pair_missing(languages):
             warn(f"error: {path}: {pair_missing(languages)}")
             bad_files += 1

@@ -77,6 +77,7 @@ class _Matcher:
         self.by_words: dict[str, list[int]] = {}  # "w1 w2 ..." (all words, folded)
         self.lengths: set[int] = set()  # how many words the keys have
         self.firsts: set[str] = set()  # the first word of every key
+        self.heads: set[str] = set()  # the first words (one or more, not all) of every key
         self.by_char: dict[str, list[int]] = {}  # forms that start with punctuation
         self.scanned: list[int] = []
         for term in terms:
@@ -92,6 +93,7 @@ class _Matcher:
                     self.by_words.setdefault(" ".join(words), []).append(n)
                     self.lengths.add(len(words))
                     self.firsts.add(words[0])
+                    self.heads.update(" ".join(words[:k]) for k in range(1, len(words)))
                 elif not first or not first.isascii():
                     self.scanned.append(n)
                 elif not word:
@@ -112,8 +114,16 @@ class _Matcher:
     def candidates(self, text: str) -> list[TermHit]:
         """Every match of every form, as each form's own ``finditer`` would give them."""
         spans: dict[int, list[tuple[int, int]]] = {}
-        runs = list(_WORD.finditer(text))  # a word run starts where no word character precedes
-        folded = [_fold(m.group(0)) for m in runs]
+        # A word run starts where no word character precedes.  ASCII text is folded in one go
+        # (lower-casing keeps its length and its word runs); where the runs start is looked up
+        # only when some key is found, which most texts never need.
+        if text.isascii():
+            folded = _WORD.findall(text.lower())
+            starts_at: list[int] = []
+        else:
+            runs = list(_WORD.finditer(text))
+            folded = [_fold(m.group(0)) for m in runs]
+            starts_at = [m.start() for m in runs]
 
         def attempt(forms: list[int], s: int) -> None:
             for n in forms:
@@ -125,20 +135,33 @@ class _Matcher:
         # looked up at once: the work follows the text, whatever the termbase's size.  (A
         # match covers whole words of the text, so a form that matches is always found.)
         index = self.by_words
-        tries = [(w, index[f]) for w, f in enumerate(folded) if f in index] if 1 in self.lengths else []
+        # (Each walk over the words is skipped when a set test in C says it finds nothing.)
+        tries = ([(w, index[f]) for w, f in enumerate(folded) if f in index]
+                 if 1 in self.lengths and not index.keys().isdisjoint(folded) else [])
         # A key of several words can only start at a word that begins some key.
-        starts = [w for w, f in enumerate(folded) if f in self.firsts]
-        for k in sorted(self.lengths - {1}) if starts else ():
-            grams = ((w, " ".join(folded[w : w + k])) for w in starts if w + k <= len(folded))
-            tries += [(w, index[g]) for w, g in grams if g in index]
-        for p in [p for p, f in enumerate(folded) if f[-3:] in _CLITICS]:
+        starts = [w for w, f in enumerate(folded) if f in self.firsts] if not self.firsts.isdisjoint(folded) else []
+        for w in starts:
+            # Grown a word at a time while the words so far begin some key: a key's every head is one.
+            gram = folded[w]
+            for nxt in folded[w + 1 :]:
+                if gram not in self.heads:
+                    break
+                gram += " " + nxt
+                if gram in index:
+                    tries.append((w, index[gram]))
+        # Folded words hold no space: a word ends in a clitic where the clitic is followed by one.
+        joined = " ".join(folded) + " "
+        clitics = any(c + " " in joined for c in _CLITICS)
+        for p in [p for p, f in enumerate(folded) if f[-3:] in _CLITICS] if clitics else ():
             for k in self.lengths:
                 if p - k + 1 >= 0:
                     key = " ".join(folded[p - k + 1 : p] + [folded[p][:-3]])
                     if key in index:
                         tries.append((p - k + 1, index[key]))
+        if tries and not starts_at:
+            starts_at = [m.start() for m in _WORD.finditer(text)]
         for w, forms in tries:
-            attempt(forms, runs[w].start())
+            attempt(forms, starts_at[w])
         if self.by_char:
             for m in _PUNCT_STARTS.finditer(text):
                 if m.group(0) in self.by_char:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,9 @@ _MONTH_RE = "|".join(sorted(_MONTH, key=len, reverse=True))
 # one search, case-insensitive like the date patterns themselves, so it never skips a date they find.
 _MONTH_STEMS = re.compile("|".join(sorted({name[:3] for name in _MONTH})), re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+# A written-out date holds a day and a year: two digit runs apart.  Most sentences hold at most
+# one number, and this one quick search spares them the month-name search.
+_TWO_NUMBERS = re.compile(r"\d\D+\d")
 # One group of three digits after the language's decimal mark: "6,700" in Indonesian could be English.
 _ONE_GROUP = {"id": re.compile(r"\d{1,3},\d{3}"), "en": re.compile(r"\d{1,3}\.\d{3}")}
 
@@ -123,7 +127,8 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     ``6.700`` in English), which could be written in the other convention.
     """
     found: list[tuple[str, str]] = []
-    if not _DIGIT.search(text):
+    digit = _DIGIT.search(text)
+    if not digit:
         return found  # every number, date and percentage has a digit
     # Cheap substring tests first: each pattern scans the whole text, and most texts have
     # no URL, footnote, slash date or month name.
@@ -140,12 +145,19 @@ def _number_tokens(text: str, lang: str) -> list[tuple[str, str]]:
     # Numeric dates are day/month/year in Indonesian and the MT keeps them as they are.
     if "/" in text:
         text = _DATE_NUMERIC.sub(lambda m: date(m, int(m[1]), int(m[2]), int(m[3])), text)
-    if _MONTH_STEMS.search(text):
+    if _TWO_NUMBERS.search(text) and _MONTH_STEMS.search(text):
         text = _DATE_DMY.sub(lambda m: date(m, int(m[1]), _MONTH[m[2].lower()], int(m[3])), text)
         text = _DATE_MDY.sub(lambda m: date(m, int(m[2]), _MONTH[m[1].lower()], int(m[3])), text)
     decimal = "," if lang == "id" else "."
-    for m in _NUM_RE.finditer(text):
+    # A number starts at a digit: the scan starts at the first one (the spans blanked above
+    # keep every position, and the look-behind still sees the text before it).
+    for m in _NUM_RE.finditer(text, digit.start()):
         token, pct = m.group(1), "%" if m.group(2) else ""
+        if len(token) <= 6 and token.isdigit():
+            # The commonest number, written as ``:g`` writes it (under a million: no exponent).
+            key = str(int(token)) + pct
+            found.append((key, key))
+            continue
         value = parse_number(token, lang)
         key = (f"{value:g}" if value is not None and value < 1e15 else token) + pct
         alt = key
@@ -171,9 +183,9 @@ def _number_words(text: str, lang: str) -> Counter[str]:
 
 def _check_numbers(source: str, target: str) -> list[Issue]:
     src_tokens, tgt_tokens = _number_tokens(source, "id"), _number_tokens(target, "en")
+    if sorted(k for k, _ in src_tokens) == sorted(k for k, _ in tgt_tokens):
+        return []  # the same numbers (as a multiset) on both sides: what most units have
     src, tgt = Counter(k for k, _ in src_tokens), Counter(k for k, _ in tgt_tokens)
-    if src == tgt:
-        return []
     lost, added = src - tgt, tgt - src
     # "6,700" in an Indonesian text written the English way: read it that way before complaining.
     # (Not the other way round: "1.000" in the English is a slip the reviewer must fix.)
@@ -259,7 +271,13 @@ def _balance(text: str) -> tuple:
     return tuple(sig)
 
 
+# Every character the balance signature counts: a text with none of them has the signature of ''.
+_BALANCED_CHARS = re.compile(r"[()\[\]{}\"“”‘’]")
+
+
 def _check_balance(source: str, target: str) -> list[Issue]:
+    if not _BALANCED_CHARS.search(source) and not _BALANCED_CHARS.search(target):
+        return []
     src, tgt = _balance(source), _balance(target)
     if src == tgt:
         return []
@@ -268,7 +286,10 @@ def _check_balance(source: str, target: str) -> list[Issue]:
     return [Issue("unbalanced", "unbalanced " + ", ".join(broken) + " in target (source differs)")]
 
 
-_DOUBLED = re.compile(r"(?<![\w-])(\w+)\s+\1(?![\w-])", re.IGNORECASE)
+# The word can only match whole (spaces follow it) and so can the spaces (a word follows them):
+# where Python has possessive quantifiers (3.11), the engine is told so and does not backtrack into them.
+_WHOLE = "++" if sys.version_info >= (3, 11) else "+"
+_DOUBLED = re.compile(rf"(?<![\w-])(\w{_WHOLE})\s{_WHOLE}\1(?![\w-])", re.IGNORECASE)
 _DOUBLED_OK = {"had", "that", "is", "bye", "very", "no", "so"}
 
 
@@ -379,7 +400,13 @@ def _check_parts(
     """
     if unit.prop(PROP_KIND) == "boilerplate":
         return None
-    source, target = unit.source, unit.target
+    return _check_pair(unit.source, unit.target, termbase, hits)
+
+
+def _check_pair(
+    source: str, target: str, termbase: Termbase | None, hits: list[TermHit] | None = None
+) -> tuple[list[Issue], list[Issue]]:
+    """What :func:`_check_parts` finds in a unit that is checked: a function of its two texts alone."""
     if source.strip() and not target.strip():
         return [Issue("empty-target", "target is empty")], []
     issues: list[Issue] = []
@@ -405,19 +432,34 @@ def check_units(units: Sequence[Unit], termbase: Termbase | None = None) -> list
 _NONE: tuple[Issue, ...] = ()
 
 
-def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Iterator[tuple[int, str, list[Issue]]]:
+def check_stream(
+    units: Iterable[Unit], termbase: Termbase | None = None, cache: int = 10_000
+) -> Iterator[tuple[int, str, list[Issue]]]:
     """``(position from 1, tuid, issues)`` of every unit with issues, in order, as :func:`check_units` finds them.
 
     The units are read once and not kept: each is checked as it comes, and only
     what its length check needs later (its document and log length ratio) and
     the issues found are held until the end, when every document's norm is known.
+    ``cache``: how many distinct (source, target) pairs' findings are kept for reuse
+    (news files repeat sentences: datelines, bylines, agency credits); when full it
+    starts afresh, so memory stays bounded.  0 checks every unit anew.
     """
     ratios: dict[str, list[float]] = {}
     held: list[tuple[int, str, str, Sequence[Issue], float | None, Sequence[Issue]]] = []
+    known: dict[tuple[str, str], tuple[Sequence[Issue], Sequence[Issue]]] = {}
     for n, unit in enumerate(units, 1):
-        parts = _check_parts(unit, termbase)
+        if unit.prop(PROP_KIND) == "boilerplate":
+            continue  # (what _check_parts says of it: not checked at all)
+        key = (unit.source, unit.target)
+        parts = known.get(key)
         if parts is None:
-            continue
+            head, tail = _check_pair(unit.source, unit.target, termbase)
+            # Only what the output needs: empty lists are not kept, one per unit adds up.
+            parts = (head or _NONE, tail or _NONE)
+            if cache:
+                if len(known) >= cache:
+                    known.clear()
+                known[key] = parts
         doc = unit.prop(PROP_DOC)
         if _counts_for_norm(unit):
             ratios.setdefault(doc, []).append(math.log(len(unit.target) / len(unit.source)))
@@ -425,8 +467,7 @@ def check_stream(units: Iterable[Unit], termbase: Termbase | None = None) -> Ite
         # An empty target is the unit's only issue (check_unit returns early).
         lr = None if head and head[0].check == "empty-target" else log_ratio(unit.source, unit.target)
         if head or tail or lr is not None:
-            # Only what the output needs: empty lists are not kept, one per unit adds up.
-            held.append((n, unit.tuid, doc, head or _NONE, lr, tail or _NONE))
+            held.append((n, unit.tuid, doc, head, lr, tail))
     norms = {doc: norm_of(values) for doc, values in ratios.items()}
     neutral = LengthNorm()
     for n, tuid, doc, head, lr, tail in held:

@@ -34,6 +34,44 @@ def test_token_batches_cover_all_within_budget(lengths, budget, max_items):
         assert max_items is None or len(b) <= max_items
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 120), max_size=60), st.integers(1, 2000), st.none() | st.integers(1, 20),
+       st.none() | st.integers(1, 40), st.randoms(use_true_random=False))
+def test_token_batches_by_output_limit(lengths, budget, max_items, max_new_tokens, rng):
+    """Batches hold segments of one output limit only, within the budgets, every segment once;
+    the plan depends on the lengths alone, and a segment's limit on its own length alone."""
+    from aligner.translate.model import LENGTH_BUCKET, ModelLimits
+
+    limits = ModelLimits.from_configs({"max_position_embeddings": 64})
+    groups = [limits.segment_output_limit(n, max_new_tokens) for n in lengths]
+    batches = token_batches(lengths, budget, max_items, groups)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    for b in batches:
+        assert len({groups[i] for i in b}) == 1
+        assert len(b) == 1 or len(b) * max(max(lengths[i] for i in b), 1) <= budget
+        assert max_items is None or len(b) <= max_items
+        # What a backend applies to the batch (its longest source) is each member's own limit.
+        assert limits.segment_output_limit(max(lengths[i] for i in b), max_new_tokens) == groups[b[0]]
+    assert token_batches(list(lengths), budget, max_items, list(groups)) == batches
+    # Within a length bucket the limit is shared, so neighbours can share a batch.
+    assert limits.segment_output_limit(1) == limits.segment_output_limit(LENGTH_BUCKET)
+    # The plan is a function of the items, not of where each came from: shuffled inputs
+    # give the same batches, up to the renumbering.
+    perm = list(range(len(lengths)))
+    rng.shuffle(perm)
+    shuffled = token_batches([lengths[p] for p in perm], budget, max_items, [groups[p] for p in perm])
+    assert [[lengths[perm[i]] for i in b] for b in shuffled] == [[lengths[i] for i in b] for b in batches]
+
+
+def test_token_batches_keep_groups_apart():
+    # Two groups of equal lengths: never one batch, even when the budget allows it.
+    assert token_batches([5, 5, 5, 5], 100, None, ["a", "b", "a", "b"]) == [[0, 2], [1, 3]]
+    assert token_batches([5, 5, 5, 5], 100) == [[0, 1, 2, 3]]
+    with pytest.raises(ValueError, match="groups"):
+        token_batches([1, 2], 10, None, ["a"])
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(max_size=8), max_size=40), st.integers(1, 50))
 def test_map_batched_restores_order(items, budget):

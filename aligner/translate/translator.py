@@ -68,7 +68,8 @@ class Translator:
     torch decoder (``constrained``).
     ``cache``: an aligner.translate.cache.TranslationCache, or None for no cache.
     Batches are built from length-sorted inputs within ``max_tokens`` padded
-    source tokens and at most ``batch_size`` segments.  ``threads``: CPU cores
+    source tokens and at most ``batch_size`` segments, and hold segments of one
+    output-length limit only (``ModelLimits.segment_output_limit``).  ``threads``: CPU cores
     the ct2 backend uses (0: all; the torch path follows torch's own setting).
     """
 
@@ -244,11 +245,14 @@ class Translator:
         from aligner.translate.batching import map_batches
 
         lengths = self._lengths([texts[i] for i in items]) if items else []
+        # One output limit per batch: a draft's limit then follows its own source only.
+        limits = [self.limits.segment_output_limit(n, self.max_new_tokens) for n in lengths]
         # map_batches works on positions 0..n-1 of ``items``.
         return map_batches(
             list(range(len(items))), lengths, lambda batches: run([[items[p] for p in b] for b in batches]),
             self.max_tokens, self.batch_size,
             on_batch=(lambda pos: on_batch([items[p] for p in pos])) if on_batch else None,
+            groups=limits,
         )
 
     def _decode_with(

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aligner.translate.backends.base import Backend
 from aligner.translate.batching import map_batched, map_batches, token_batches
 from aligner.types import Term
 
@@ -377,3 +378,51 @@ def test_cuda_ct2_float16(ct2_dir):
     ct = Ct2Backend(ct2_dir, "cuda")
     assert "float16" in ct.compute_type
     assert len(ct.translate_batch(TEXTS, 4, 8)) == len(TEXTS)
+
+
+class _CountingBackend(Backend):
+    """The tiny model's plain beam search, counting its batches."""
+
+    name = "torch"
+
+    def __init__(self, inner) -> None:
+        self.inner, self.tokenizer, self.calls = inner, inner.tokenizer, 0
+
+    def translate_batch(self, texts, **options):
+        self.calls += 1
+        return self.inner.translate_batch(texts, **options)
+
+    def settings(self):
+        return self.inner.settings()
+
+
+def test_small_articles_are_batched_together(tmp_path: Path, tiny_model):
+    """Many small articles: fewer model batches than articles, each draft the one the article
+    gets alone, and each article's own counts (a segment an earlier article had is a hit)."""
+    from aligner.batch.pipeline import run_batch
+    from aligner.translate.backends.torch import TorchBackend
+    from aligner.translate.translator import Translator
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"a{n:02}.txt").write_text(f"{TEXTS[n % 5]}\n\n{TEXTS[(n + 2) % 5]} Nomor {n}.\n", encoding="utf-8")
+    files = sorted(folder.glob("*.txt"))
+    together = _CountingBackend(TorchBackend(tiny_model))
+    reports = run_batch(files, tmp_path / "out", Translator(tiny_model, beam=2, backend=together))
+    assert [r.status for r in reports] == ["ok"] * 12
+    assert 0 < together.calls < len(files)
+
+    alone = _CountingBackend(TorchBackend(tiny_model))
+    t = Translator(tiny_model, beam=2, backend=alone)
+    seen: set[str] = set()
+    for path, report in zip(files, reports):
+        from aligner.segment import segment
+
+        texts = [s.text for s in segment(path.read_text(encoding="utf-8"), doc=path.stem) if s.translatable]
+        tmx = (tmp_path / "out" / f"{path.stem}.tmx").read_text(encoding="utf-8")
+        for draft in t.translate(texts):
+            assert f"<seg>{draft.text}</seg>" in tmx or not draft.text
+        assert report.cache_hits == sum(x in seen for x in texts)
+        seen.update(texts)
+    assert alone.calls >= len(files)

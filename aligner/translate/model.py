@@ -22,7 +22,7 @@ _NO_LIMIT = 1_000_000
 MAX_OUTPUT = 512
 # A segment's output limit follows its source length rounded up to a multiple of
 # this, so that segments of similar length share a limit and can share a batch.
-LENGTH_BUCKET = 8
+LENGTH_BUCKET = 16
 
 
 def _usable(value: Any) -> int | None:

@@ -286,11 +286,11 @@ def run_batch(
                     )
                     mark_done(out_dir, path.stem, key, report)
                 report.path = str(path)
-            except BackendError as exc:
-                message = f"{path}: translation failed: {exc}"
+            except (InputError, BackendError) as exc:
+                message = str(exc) if isinstance(exc, InputError) else f"{path}: translation failed: {exc}"
                 if on_error:
                     on_error(message)
-                if on_exception:
+                if on_exception and isinstance(exc, BackendError):
                     on_exception(exc)
                 report = FileReport(path=str(path), status="failed", error=message)
             if progress:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aligner.translate.backends.base import Backend
 from aligner.translate.batching import map_batched, map_batches, token_batches
 from aligner.types import Term
 
@@ -32,6 +33,44 @@ def test_token_batches_cover_all_within_budget(lengths, budget, max_items):
     for b in batches:
         assert len(b) == 1 or len(b) * max(max(lengths[i] for i in b), 1) <= budget
         assert max_items is None or len(b) <= max_items
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 120), max_size=60), st.integers(1, 2000), st.none() | st.integers(1, 20),
+       st.none() | st.integers(1, 40), st.randoms(use_true_random=False))
+def test_token_batches_by_output_limit(lengths, budget, max_items, max_new_tokens, rng):
+    """Batches hold segments of one output limit only, within the budgets, every segment once;
+    the plan depends on the lengths alone, and a segment's limit on its own length alone."""
+    from aligner.translate.model import LENGTH_BUCKET, ModelLimits
+
+    limits = ModelLimits.from_configs({"max_position_embeddings": 64})
+    groups = [limits.segment_output_limit(n, max_new_tokens) for n in lengths]
+    batches = token_batches(lengths, budget, max_items, groups)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    for b in batches:
+        assert len({groups[i] for i in b}) == 1
+        assert len(b) == 1 or len(b) * max(max(lengths[i] for i in b), 1) <= budget
+        assert max_items is None or len(b) <= max_items
+        # What a backend applies to the batch (its longest source) is each member's own limit.
+        assert limits.segment_output_limit(max(lengths[i] for i in b), max_new_tokens) == groups[b[0]]
+    assert token_batches(list(lengths), budget, max_items, list(groups)) == batches
+    # Within a length bucket the limit is shared, so neighbours can share a batch.
+    assert limits.segment_output_limit(1) == limits.segment_output_limit(LENGTH_BUCKET)
+    # The plan is a function of the items, not of where each came from: shuffled inputs
+    # give the same batches, up to the renumbering.
+    perm = list(range(len(lengths)))
+    rng.shuffle(perm)
+    shuffled = token_batches([lengths[p] for p in perm], budget, max_items, [groups[p] for p in perm])
+    assert [[lengths[perm[i]] for i in b] for b in shuffled] == [[lengths[i] for i in b] for b in batches]
+
+
+def test_token_batches_keep_groups_apart():
+    # Two groups of equal lengths: never one batch, even when the budget allows it.
+    assert token_batches([5, 5, 5, 5], 100, None, ["a", "b", "a", "b"]) == [[0, 2], [1, 3]]
+    assert token_batches([5, 5, 5, 5], 100) == [[0, 1, 2, 3]]
+    with pytest.raises(ValueError, match="groups"):
+        token_batches([1, 2], 10, None, ["a"])
 
 
 @settings(max_examples=100, deadline=None)
@@ -339,3 +378,51 @@ def test_cuda_ct2_float16(ct2_dir):
     ct = Ct2Backend(ct2_dir, "cuda")
     assert "float16" in ct.compute_type
     assert len(ct.translate_batch(TEXTS, 4, 8)) == len(TEXTS)
+
+
+class _CountingBackend(Backend):
+    """The tiny model's plain beam search, counting its batches."""
+
+    name = "torch"
+
+    def __init__(self, inner) -> None:
+        self.inner, self.tokenizer, self.calls = inner, inner.tokenizer, 0
+
+    def translate_batch(self, texts, **options):
+        self.calls += 1
+        return self.inner.translate_batch(texts, **options)
+
+    def settings(self):
+        return self.inner.settings()
+
+
+def test_small_articles_are_batched_together(tmp_path: Path, tiny_model):
+    """Many small articles: fewer model batches than articles, each draft the one the article
+    gets alone, and each article's own counts (a segment an earlier article had is a hit)."""
+    from aligner.batch.pipeline import run_batch
+    from aligner.translate.backends.torch import TorchBackend
+    from aligner.translate.translator import Translator
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"a{n:02}.txt").write_text(f"{TEXTS[n % 5]}\n\n{TEXTS[(n + 2) % 5]} Nomor {n}.\n", encoding="utf-8")
+    files = sorted(folder.glob("*.txt"))
+    together = _CountingBackend(TorchBackend(tiny_model))
+    reports = run_batch(files, tmp_path / "out", Translator(tiny_model, beam=2, backend=together))
+    assert [r.status for r in reports] == ["ok"] * 12
+    assert 0 < together.calls < len(files)
+
+    alone = _CountingBackend(TorchBackend(tiny_model))
+    t = Translator(tiny_model, beam=2, backend=alone)
+    seen: set[str] = set()
+    for path, report in zip(files, reports):
+        from aligner.segment import segment
+
+        texts = [s.text for s in segment(path.read_text(encoding="utf-8"), doc=path.stem) if s.translatable]
+        tmx = (tmp_path / "out" / f"{path.stem}.tmx").read_text(encoding="utf-8")
+        for draft in t.translate(texts):
+            assert f"<seg>{draft.text}</seg>" in tmx or not draft.text
+        assert report.cache_hits == sum(x in seen for x in texts)
+        seen.update(texts)
+    assert alone.calls >= len(files)

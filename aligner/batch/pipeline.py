@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Any
 
 from aligner.batch.merge import backup_before_overwrite, merge_article
 from aligner.formats.files import (
@@ -21,8 +22,8 @@ from aligner.formats.units import draft_units
 from aligner.segment import segment
 from aligner.translate.backends.base import BackendError
 from aligner.translate.signature import RunSignature
-from aligner.translate.translator import Translator
-from aligner.types import FileReport
+from aligner.translate.translator import TranslationStats, Translator
+from aligner.types import Draft, FileReport
 
 
 def translate_file(
@@ -150,6 +151,54 @@ def write_report(
 # --- resumable, lock-protected batches ------------------------------------------------
 
 
+#: Articles whose segments are drafted together, in model batches built across them: small
+#: articles then make full batches, while memory and progress stay bounded and finished
+#: articles are written (with their done-markers) window by window.
+ARTICLES_PER_WINDOW = 32
+
+
+class Drafted:
+    """Serves drafts made already (for several articles at once, or on other machines) to
+    :func:`translate_file`, so an article is written by the same code (units, merge with a
+    reviewed TMX, report) however its drafts were made.
+
+    ``spent``: what drafting the article cost (cache hits, decodes, model
+    seconds); it shows in ``stats`` once the drafts are served, as a
+    Translator's counts grow while it translates, so the report carries it.
+    """
+
+    def __init__(self, drafts: dict[str, Draft], glossary: Any, spent: TranslationStats) -> None:
+        self.drafts = drafts
+        self.glossary = glossary
+        self.spent = spent
+        self.stats = TranslationStats()
+
+    def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
+        """The drafts of ``texts`` (all made already)."""
+        for field in fields(self.spent):  # in place: the caller holds this stats object
+            setattr(self.stats, field.name, getattr(self.stats, field.name) + getattr(self.spent, field.name))
+        if progress and texts:
+            progress(len(texts))
+        return [self.drafts[t] for t in texts]
+
+
+def draft_window(
+    translator: Translator, paths: Sequence[Path], texts: Sequence[str],
+) -> list[Drafted] | None:
+    """The drafts of several articles (``texts``: each one's content), made in model batches
+    across them, each article's as a :class:`Drafted`; ``None`` when the model fails on
+    one of them (the caller then drafts them one by one, so only that article fails)."""
+    sources = [[s.text for s in segment(text, doc=path.stem) if s.translatable] for path, text in zip(paths, texts)]
+    try:
+        drafts, spent = translator.translate_articles(sources)
+    except BackendError:
+        return None
+    return [
+        Drafted(dict(zip(article, made)), translator.glossary, counts)
+        for article, made, counts in zip(sources, drafts, spent)
+    ]
+
+
 def run_batch(
     files: list[Path],
     out_dir: Path,
@@ -196,36 +245,61 @@ def run_batch(
     if tm is not None:  # a changed memory can change any article
         settings = {**settings, "tm": tm.fingerprint(), "fuzzy_min": fuzzy_min}
     reports: list[FileReport] = []
-    for path, name in zip(files, claim_outputs(files, out_dir, rename_clashes)):
-        try:
-            if isinstance(name, InputError):
-                raise name
-            data = read_input(path)
-            text = decode_article(path, data)
-            key = fingerprint(settings, data)
-            report = None if overwrite else load_done(out_dir, name, key)
-            if report is None:
-                forget(out_dir, name)
-                if overwrite:
-                    backup_before_overwrite(out_dir / f"{name}.tmx")
-                report = translate_file(
-                    path, out_dir, translator, keep_boilerplate,
-                    on_segments=(lambda n, p=path: progress.start_file(p.name, n)) if progress else None,
-                    on_progress=progress.advance if progress else None,
-                    text=text, langs=langs, discard_reviewed=discard_reviewed, signature=signature, tm=tm, fuzzy_min=fuzzy_min,
-                    name=name,
-                )
-                mark_done(out_dir, name, key, report)
-            report.path = str(path)
-        except (InputError, BackendError) as exc:
-            message = str(exc) if isinstance(exc, InputError) else f"{path}: translation failed: {exc}"
-            if on_error:
-                on_error(message)
-            if on_exception and isinstance(exc, BackendError):
-                on_exception(exc)
-            report = FileReport(path=str(path), status="failed", error=message)
-        if progress:
-            progress.end_file(report)
-        reports.append(report)
-        write_report(reports, out_dir, signature.model, signature=signature)
+    names = claim_outputs(files, out_dir, rename_clashes)
+    for at in range(0, len(files), ARTICLES_PER_WINDOW):
+        window = files[at:at + ARTICLES_PER_WINDOW]
+        window_names = names[at:at + ARTICLES_PER_WINDOW]
+        # Which articles are to draft (their text and key); the others are done or failed here.
+        ready: dict[int, FileReport] = {}
+        pending: dict[int, tuple[str, str]] = {}
+        for n, (path, name) in enumerate(zip(window, window_names)):
+            try:
+                if isinstance(name, InputError):
+                    raise name
+                data = read_input(path)
+                text = decode_article(path, data)
+                key = fingerprint(settings, data)
+                report = None if overwrite else load_done(out_dir, name, key)
+                if report is None:
+                    forget(out_dir, name)
+                    pending[n] = (text, key)
+                else:
+                    ready[n] = report
+            except InputError as exc:
+                if on_error:
+                    on_error(str(exc))
+                ready[n] = FileReport(path=str(path), status="failed", error=str(exc))
+        # The window's drafts in batches across its articles (with a memory: article by article,
+        # as exact matches are found per article).
+        drafted: dict[int, Drafted] = {}
+        if tm is None and len(pending) > 1 and hasattr(translator, "translate_articles"):
+            made = draft_window(translator, [window[n] for n in pending], [text for text, _ in pending.values()])
+            drafted = dict(zip(pending, made)) if made is not None else {}
+        for n, (path, name) in enumerate(zip(window, window_names)):
+            report = ready.get(n)
+            try:
+                if report is None:
+                    text, key = pending[n]
+                    if overwrite:
+                        backup_before_overwrite(out_dir / f"{name}.tmx")
+                    report = translate_file(
+                        path, out_dir, drafted.get(n, translator), keep_boilerplate,
+                        on_segments=(lambda k, p=path: progress.start_file(p.name, k)) if progress else None,
+                        on_progress=progress.advance if progress else None,
+                        text=text, langs=langs, discard_reviewed=discard_reviewed, signature=signature, tm=tm,
+                        fuzzy_min=fuzzy_min, name=name,
+                    )
+                    mark_done(out_dir, name, key, report)
+                report.path = str(path)
+            except (InputError, BackendError) as exc:
+                message = str(exc) if isinstance(exc, InputError) else f"{path}: translation failed: {exc}"
+                if on_error:
+                    on_error(message)
+                if on_exception and isinstance(exc, BackendError):
+                    on_exception(exc)
+                report = FileReport(path=str(path), status="failed", error=message)
+            if progress:
+                progress.end_file(report)
+            reports.append(report)
+            write_report(reports, out_dir, signature.model, signature=signature)
     return reports

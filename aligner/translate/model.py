@@ -20,6 +20,9 @@ class ModelUnavailable(RuntimeError):
 _NO_LIMIT = 1_000_000
 # Outputs are at most this long (tokens) whatever the model allows: opus-mt's own cap.
 MAX_OUTPUT = 512
+# A segment's output limit follows its source length rounded up to a multiple of
+# this, so that segments of similar length share a limit and can share a batch.
+LENGTH_BUCKET = 16
 
 
 def _usable(value: Any) -> int | None:
@@ -103,6 +106,17 @@ class ModelLimits:
         """
         wanted = max_new_tokens or min(MAX_OUTPUT, 2 * src_len + 10)
         return max(1, min(wanted, self.positions)) if self.positions else wanted
+
+    def segment_output_limit(self, src_len: int, max_new_tokens: int | None = None) -> int:
+        """Output tokens allowed for a segment of ``src_len`` source tokens, whatever batch it is in.
+
+        The one rule every backend and the batch planner follow: the planner
+        puts only segments with equal limits in a batch, and a backend applies
+        this limit to its batch's longest source, so a draft's length limit
+        depends on its own source alone, never on the segments batched with it.
+        Lengths are rounded up to :data:`LENGTH_BUCKET` so that batches fill.
+        """
+        return self.output_limit(-(-src_len // LENGTH_BUCKET) * LENGTH_BUCKET, max_new_tokens)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ class Translator:
     A cache that fails (disk full, corrupt, locked) is dropped and the drafts are
     made without it; ``on_cache_error`` hears of it once (default: a RuntimeWarning).
     Batches are built from length-sorted inputs within ``max_tokens`` padded
-    source tokens and at most ``batch_size`` segments.  ``threads``: CPU cores
+    source tokens and at most ``batch_size`` segments, and hold segments of one
+    output-length limit only (``ModelLimits.segment_output_limit``).  ``threads``: CPU cores
     the ct2 backend uses (0: all; the torch path follows torch's own setting).
     """
 
@@ -285,11 +286,14 @@ class Translator:
         from aligner.translate.batching import map_batches
 
         lengths = self._lengths([texts[i] for i in items]) if items else []
+        # One output limit per batch: a draft's limit then follows its own source only.
+        limits = [self.limits.segment_output_limit(n, self.max_new_tokens) for n in lengths]
         # map_batches works on positions 0..n-1 of ``items``.
         return map_batches(
             list(range(len(items))), lengths, lambda batches: run([[items[p] for p in b] for b in batches]),
             self.max_tokens, self.batch_size,
             on_batch=(lambda pos: on_batch([items[p] for p in pos])) if on_batch else None,
+            groups=limits,
         )
 
     def _decode_with(
@@ -317,9 +321,28 @@ class Translator:
         re-decoded once with a repetition guard (the re-decode is kept only if
         it holds every term the draft held), and flagged if they stay degenerate.
         """
+        return self.translate_articles([texts], progress)[0][0]
+
+    def translate_articles(
+        self, articles: Sequence[Sequence[str]], progress: Callable[[int], None] | None = None,
+    ) -> tuple[list[list[Draft]], list[TranslationStats]]:
+        """:meth:`translate` of several articles' segments at once: their model batches are
+        built across the articles (small articles make full batches), and each article
+        gets its own drafts and counts.
+
+        A draft depends on its source and the settings only (each batch holds one
+        output limit, see ``ModelLimits.segment_output_limit``), so it is the
+        draft the article alone would get.  The counts are those of translating
+        the articles one after another: a segment is a cache hit when the cache
+        held it or an earlier article has it; the article where a segment first
+        occurs decodes it and counts its glossary re-decodes; model seconds are
+        shared among the articles in proportion to the source characters each
+        had decoded.
+        """
         import json
 
-        texts = list(texts)
+        texts = [t for article in articles for t in article]
+        of = [a for a, article in enumerate(articles) for _ in article]
         hits = [self.glossary.match(t) if self.glossary else [] for t in texts]
         signature = self.signature
         keys = [signature.cache_key(t) for t in texts]
@@ -329,16 +352,33 @@ class Translator:
             copies[key] = copies.get(key, 0) + 1
             first.setdefault(key, i)
         found: dict[str, str] = self._cache_get(list(first))
-        self.stats.segments += len(texts)
+        spent = [TranslationStats(segments=len(article)) for article in articles]
+        for i, key in enumerate(keys):
+            spent[of[i]].cache_hits += key in found or of[first[key]] != of[i]
         served = sum(copies[k] for k in found)
-        self.stats.cache_hits += served
         if progress and served:
             progress(served)
 
         todo = [first[k] for k in first if k not in found]
+        redecoded = [0] * len(todo)
+        seconds = self.stats.model_seconds
         fresh = self._translate_unique(
-            [texts[i] for i in todo], [hits[i] for i in todo], [copies[keys[i]] for i in todo], progress
+            [texts[i] for i in todo], [hits[i] for i in todo], [copies[keys[i]] for i in todo], progress, redecoded
         )
+        seconds = self.stats.model_seconds - seconds
+        chars = sum(len(texts[i]) for i in todo) or 1
+        for i, n in zip(todo, redecoded):
+            owner = spent[of[i]]
+            owner.decoded += 1
+            owner.redecoded += n
+            owner.model_seconds += seconds * len(texts[i]) / chars
+        for counts in spent:
+            counts.model_seconds = round(counts.model_seconds, 6)
+        # self.stats.model_seconds grew while decoding; the other counts grow here.
+        self.stats.segments += len(texts)
+        self.stats.cache_hits += sum(c.cache_hits for c in spent)
+        self.stats.decoded += len(todo)
+        self.stats.redecoded += sum(redecoded)
         # The cache keeps the whole outcome (flags included), so a cached draft
         # reports exactly what the first run reported.
         results = {keys[i]: json.dumps(r, ensure_ascii=False) for i, r in zip(todo, fresh)}
@@ -346,21 +386,22 @@ class Translator:
             self._cache_put(results, model=f"{signature.model}@{signature.model_files}")
         found.update(results)
 
-        drafts: list[Draft] = []
-        for source, source_hits, key in zip(texts, hits, keys):
+        drafts: list[list[Draft]] = [[] for _ in articles]
+        for i, (source, source_hits, key) in enumerate(zip(texts, hits, keys)):
             r = _outcome(found[key])
             missing, forbidden = check_draft(source_hits, r["text"])
-            drafts.append(
+            drafts[of[i]].append(
                 Draft(source, r["text"], tuple(source_hits), missing, forbidden, tuple(r["flags"]),
                       r["pieces"], r["redecoded"], r["degenerate"])
             )
-        return drafts
+        return drafts, spent
 
     def _translate_unique(
         self, texts: list[str], hits: list[list[TermHit]], weights: list[int],
-        progress: Callable[[int], None] | None,
+        progress: Callable[[int], None] | None, glossary_redecoded: list[int],
     ) -> list[dict[str, Any]]:
-        """Outcomes (text, flags, pieces, redecoded, degenerate) for distinct sources."""
+        """Outcomes (text, flags, pieces, redecoded, degenerate) for distinct sources;
+        ``glossary_redecoded[n]`` is set to the pieces of ``texts[n]`` re-decoded for the glossary."""
         split = [self.split_for_model(t, h) for t, h in zip(texts, hits)]
         flat = [p for pieces in split for p in pieces]
         owner = [n for n, pieces in enumerate(split) for _ in pieces]
@@ -382,13 +423,13 @@ class Translator:
 
         every = list(range(len(flat)))
         outs = self._decode_with(self.backend, every, flat, flat_hits, on_batch=done)
-        self.stats.decoded += len(texts)
         if self.glossary is not None and not self.backend.constrained:
             broken = [j for j in every if any(check_draft(flat_hits[j], outs[j]))]
             if broken:
                 for j, text in zip(broken, self._decode_with(self.constrained, broken, flat, flat_hits)):
                     outs[j] = text
-                self.stats.redecoded += len(broken)
+                for j in broken:
+                    glossary_redecoded[owner[j]] += 1
         why = [degeneracy(src, out) for src, out in zip(flat, outs)]
         bad = [j for j, w in enumerate(why) if w] if self.redecode_degenerate else []
         redone = set(bad)

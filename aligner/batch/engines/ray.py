@@ -10,8 +10,8 @@ Stages:
    normalised key) go once through ``map_batches`` on a pool of
    :class:`DraftWorker` actors, each of which builds its own Translator (model,
    glossary, local SQLite cache) once; several articles go to an actor in
-   one call, and the model's batches are built per article, as the local
-   engine builds them (see :func:`plan_drafts`);
+   one call, and the model's batches are built across them (a draft does not
+   depend on its batch: each batch holds one output limit);
 3. as an article's last draft arrives, the driver builds its units, writes its
    TMX atomically, then its done-marker and report.json, exactly as the local
    engine does, with the counts the workers sent (cache hits, model seconds).
@@ -32,8 +32,8 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ class RayOptions:
     workers: int = 0
     threads_per_worker: int = 1
     gpus_per_worker: float = 0.0
-    articles_per_call: int = 4
+    articles_per_call: int = 16
 
 
 @dataclass
@@ -119,8 +119,9 @@ class DraftWorker:
 
     Each input row is one article's work (``texts``, JSON): the sources that
     occur first in it, in its order, then other spellings of those sources
-    (from any article).  They go through one ``Translator.translate`` call, as
-    the local engine sends an article, so the model sees the same batches.
+    (from any article).  The rows of a call go through one
+    ``Translator.translate_articles``, as the local engine sends a window of
+    articles: the model's batches are built across them.
     The output row carries the pickled drafts, which of the texts the
     translation cache already held, and the counts the local engine reports
     per article (decoded, glossary re-decodes, model seconds).
@@ -134,17 +135,15 @@ class DraftWorker:
         self.translator = spec.build()
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, list[Any]] = {k: [] for k in ("drafts", "cached", "decoded", "redecoded", "model_seconds")}
-        for texts in batch["texts"]:
-            texts = json.loads(texts)
-            out["cached"].append(json.dumps(self.cached(texts)))
-            before = self.translator.stats.copy()
-            out["drafts"].append(pickle.dumps(self.translator.translate(texts)))
-            spent = self.translator.stats.since(before)
-            out["decoded"].append(spent.decoded)
-            out["redecoded"].append(spent.redecoded)
-            out["model_seconds"].append(spent.model_seconds)
-        return {"article": list(batch["article"]), **out}
+        work = [json.loads(texts) for texts in batch["texts"]]
+        cached = [json.dumps(self.cached(texts)) for texts in work]
+        drafts, spent = self.translator.translate_articles(work)
+        return {
+            "article": list(batch["article"]), "cached": cached,
+            "drafts": [pickle.dumps(d) for d in drafts],
+            "decoded": [c.decoded for c in spent], "redecoded": [c.redecoded for c in spent],
+            "model_seconds": [c.model_seconds for c in spent],
+        }
 
     def cached(self, texts: list[str]) -> list[bool]:
         """Per text, whether the translation cache holds its draft already (from an earlier run)."""
@@ -163,29 +162,6 @@ def probe_signature(spec: TranslatorSpec, keep_boilerplate: bool) -> RunSignatur
 
 
 # --- stage 3: units, TMX, marker (on the driver) ------------------------------------
-
-
-class Drafted:
-    """Serves the drafts the workers made to :func:`~aligner.batch.pipeline.translate_file`,
-    so an article is written by the same code (units, merge with a reviewed TMX, report)
-    whichever engine drafted it.
-
-    ``spent``: what drafting the article cost (cache hits, decodes, model
-    seconds); it shows in ``stats`` once the drafts are served, as a
-    Translator's counts grow while it translates, so the report carries it.
-    """
-
-    def __init__(self, drafts: dict[str, Draft], glossary: Any, spent: TranslationStats) -> None:
-        self.drafts = drafts
-        self.glossary = glossary
-        self.spent = spent
-        self.stats = TranslationStats()
-
-    def translate(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[Draft]:
-        """The drafts of ``texts`` (all made already)."""
-        for field in fields(self.spent):  # in place: the caller holds this stats object
-            setattr(self.stats, field.name, getattr(self.stats, field.name) + getattr(self.spent, field.name))
-        return [self.drafts[t] for t in texts]
 
 
 @dataclass
@@ -208,9 +184,8 @@ class DraftPlan:
 def plan_drafts(todo: dict[int, list[Segment]]) -> DraftPlan:
     """The :class:`DraftPlan` of the articles ``todo`` (their segments, in file order).
 
-    A model batch depends on its neighbours (its output-length limit follows its
-    longest source), so batches are built per article, exactly as the local
-    engine builds them.
+    Each article's work is its own distinct sources; the workers batch the
+    work of several articles together.
     """
     from aligner.translate.cache import normalise_source
 
@@ -552,7 +527,7 @@ class ArticleWriter:
 
     def complete(self, n: int) -> None:
         """Write article ``n`` (its drafts are all in) and its done-marker."""
-        from aligner.batch.pipeline import translate_file
+        from aligner.batch.pipeline import Drafted, translate_file
         from aligner.batch.state import mark_done
 
         spent = self.spent.get(n, TranslationStats())

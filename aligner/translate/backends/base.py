@@ -7,7 +7,8 @@ returns one :class:`TranslationResult` per text, in order; the streaming helper
 (a backend that runs batches side by side overrides it).
 
 Options every backend takes: ``beam_size``, ``max_new_tokens`` (None: the
-model's :meth:`~aligner.translate.model.ModelLimits.output_limit`) and
+model's :meth:`~aligner.translate.model.ModelLimits.segment_output_limit`
+of the batch's longest source) and
 ``no_repeat_ngram_size``.  A backend with ``constrained = True`` also takes
 ``hits``: per text, the glossary hits whose targets must appear in its draft.
 """

@@ -306,7 +306,7 @@ class Ct2Backend(Backend):
         # Same length limit as the torch path: transformers' max_length counts the
         # decoder start token and forces </s> into the last slot, which leaves
         # limit - 1 content tokens; transformers also allows an empty output.
-        limit = self.limits.output_limit(max(len(s) for s in sources), max_new_tokens)
+        limit = self.limits.segment_output_limit(max(len(s) for s in sources), max_new_tokens)
         return list(self.translator.translate_batch(
             sources,
             beam_size=beam,

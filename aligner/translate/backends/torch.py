@@ -30,7 +30,7 @@ class _TorchModel(Backend):
 
     def _max_length(self, src_len: int, max_new_tokens: int | None) -> int:
         # transformers' max_length counts the decoder start token.
-        return self.limits.output_limit(src_len, max_new_tokens) + 1
+        return self.limits.segment_output_limit(src_len, max_new_tokens) + 1
 
 
 class TorchBackend(_TorchModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import random
 import re
 import shutil
@@ -289,3 +290,26 @@ def test_two_node_cluster_gives_the_local_engine_tmx(tmp_path: Path, tiny_model_
     assert tmx_units(tmp_path / "ray") == tmx_units(tmp_path / "local")
     assert len(tmx_units(tmp_path / "ray")) == 12
     assert "12 translated, 0 kept from an earlier run, 0 failed" in clustered.stderr
+
+
+def test_a_worker_whose_cache_fails_drafts_on_and_sends_the_warning_once(spec: TranslatorSpec, tmp_path: Path):
+    """The actor class itself (no cluster): a corrupt cache file on its node is one warning in the
+    rows it returns, for the driver to print, and the drafts are made without the cache."""
+    from dataclasses import replace
+
+    from aligner.batch.engines.ray import DraftWorker
+
+    broken = tmp_path / "c.sqlite3"
+    broken.write_bytes(os.urandom(4096))
+    worker = DraftWorker(replace(spec, cache_path=str(broken)))
+    texts = ["Kapal selam tiba di Jakarta.", "Menteri pertahanan membahas KTT NATO."]
+    batch = {"article": [0, 1], "texts": [json.dumps(texts[:1]), json.dumps(texts[1:])]}
+    rows = worker(batch)
+    (warnings,) = set(rows["warnings"])
+    (message,) = json.loads(warnings)
+    assert str(broken) in message and message.endswith("; continuing without it")
+    drafts = [pickle.loads(d) for d in rows["drafts"]]
+    assert [[d.source for d in article] for article in drafts] == [texts[:1], texts[1:]]
+    assert [json.loads(c) for c in rows["cached"]] == [[False], [False]]
+    again = worker({"article": [2], "texts": [json.dumps(texts[:1])]})
+    assert json.loads(again["warnings"][0]) == []  # said once; the worker goes on without a cache

@@ -174,7 +174,8 @@ def translate_on_ray(files: list[Path], out: Path, settings: dict, options, keep
             spec = TranslatorSpec(**settings, ct2_model=str(ct2) if ct2 else None, threads=options.threads_per_worker)
             with ClusterProgress() as progress:
                 return run_ray(spec, files, out, keep_boilerplate, overwrite, options, progress,
-                               on_error=lambda msg: warn(f"error: {msg}"), rename_clashes=rename_clashes)
+                               on_error=lambda msg: warn(f"error: {msg}"), rename_clashes=rename_clashes,
+                               on_warning=lambda msg: warn(f"warning: {msg}"))
     except (OutputBusy, ClusterError, ModelUnavailable, ValueError) as exc:
         fail(str(exc))
     return []

@@ -133,6 +133,13 @@ class Translator:
             self._drop_cache(exc)
             return {}
 
+    def cached(self, texts: Sequence[str]) -> list[bool]:
+        """Per text, whether the translation cache holds its draft already (False without a cache)."""
+        signature = self.signature
+        keys = [signature.cache_key(t) for t in texts]
+        found = self._cache_get(list(dict.fromkeys(keys)))
+        return [k in found for k in keys]
+
     def _cache_put(self, results: dict[str, str], model: str) -> None:
         if self.cache is None:
             return

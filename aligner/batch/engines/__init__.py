@@ -7,6 +7,7 @@ done-markers and ``report.json``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,8 +48,10 @@ class TranslatorSpec:
 
         return replace(self, device=device, threads=threads)
 
-    def build(self) -> "Translator":
-        """A Translator with these settings (the model is loaded here)."""
+    def build(self, on_cache_error: Callable[[Exception], None] | None = None) -> "Translator":
+        """A Translator with these settings (the model is loaded here).  ``on_cache_error``
+        hears of a translation cache that cannot be opened or fails later (the Translator
+        goes on without it)."""
         from aligner.translate.translator import Translator
 
         cache = None
@@ -57,11 +60,13 @@ class TranslatorSpec:
 
             try:
                 cache = TranslationCache(self.cache_path)
-            except CacheError:
+            except CacheError as exc:
                 cache = None  # a cache is an optimisation: drafts are the same without it
+                if on_cache_error is not None:
+                    on_cache_error(exc)
         return Translator(
             self.model, glossary=self.glossary, beam=self.beam, batch_size=self.batch_size,
             device=self.device, max_new_tokens=self.max_new_tokens, max_input_tokens=self.max_input_tokens,
             backend=self.backend, ct2_model=Path(self.ct2_model) if self.ct2_model else None, cache=cache,
-            threads=self.threads, redecode_degenerate=self.redecode_degenerate,
+            threads=self.threads, redecode_degenerate=self.redecode_degenerate, on_cache_error=on_cache_error,
         )

@@ -123,8 +123,9 @@ class DraftWorker:
     ``Translator.translate_articles``, as the local engine sends a window of
     articles: the model's batches are built across them.
     The output row carries the pickled drafts, which of the texts the
-    translation cache already held, and the counts the local engine reports
-    per article (decoded, glossary re-decodes, model seconds).
+    translation cache already held, the counts the local engine reports
+    per article (decoded, glossary re-decodes, model seconds) and the warnings
+    of a translation cache that failed since the last call (the driver prints them).
     """
 
     def __init__(self, spec: TranslatorSpec) -> None:
@@ -132,28 +133,27 @@ class DraftWorker:
             import torch
 
             torch.set_num_threads(spec.threads)
-        self.translator = spec.build()
+        self.cache_warnings: list[str] = []
+        self.translator = spec.build(on_cache_error=self.cache_failed)
+
+    def cache_failed(self, exc: Exception) -> None:
+        """Keep a failing cache's warning for the next output rows (a worker has no terminal)."""
+        from aligner.translate.cache import cache_warning
+
+        self.cache_warnings.append(cache_warning(exc))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         work = [json.loads(texts) for texts in batch["texts"]]
-        cached = [json.dumps(self.cached(texts)) for texts in work]
+        cached = [json.dumps(self.translator.cached(texts)) for texts in work]
         drafts, spent = self.translator.translate_articles(work)
+        warnings, self.cache_warnings = json.dumps(self.cache_warnings), []
         return {
             "article": list(batch["article"]), "cached": cached,
             "drafts": [pickle.dumps(d) for d in drafts],
             "decoded": [c.decoded for c in spent], "redecoded": [c.redecoded for c in spent],
             "model_seconds": [c.model_seconds for c in spent],
+            "warnings": [warnings] * len(work),
         }
-
-    def cached(self, texts: list[str]) -> list[bool]:
-        """Per text, whether the translation cache holds its draft already (from an earlier run)."""
-        cache = self.translator.cache
-        if cache is None:
-            return [False] * len(texts)
-        signature = self.translator.signature
-        keys = [signature.cache_key(t) for t in texts]
-        found = cache.get_many(list(dict.fromkeys(keys)))
-        return [k in found for k in keys]
 
 
 def probe_signature(spec: TranslatorSpec, keep_boilerplate: bool) -> RunSignature:
@@ -221,6 +221,7 @@ class Drafts:
     decoded: int
     redecoded: int
     model_seconds: float
+    warnings: list[str]
 
 
 # --- the driver -----------------------------------------------------------------------
@@ -309,8 +310,12 @@ def run_ray(
     on_error: Callable[[str], None] | None = None,
     stats: RunStats | None = None,
     rename_clashes: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[FileReport]:
     """Translate ``files`` into ``out_dir`` on Ray: the local engine's outputs, resume and report.
+
+    ``on_warning`` hears, once each, the warnings the workers send (a node's
+    translation cache that failed: that worker goes on without it).
 
     Joins (or starts) the cluster unless Ray is already initialised in this
     process, and leaves it as it found it.  The caller holds
@@ -324,7 +329,7 @@ def run_ray(
         stats.startup_seconds = connect(options.address)
     try:
         return run_on_cluster(spec, files, out_dir, keep_boilerplate, overwrite, options, progress, on_error, stats,
-                              rename_clashes)
+                              rename_clashes, on_warning)
     finally:
         if started_here:
             ray.shutdown()
@@ -464,7 +469,7 @@ def draft_everywhere(
             continue  # a retried batch
         seen.add(n)
         yield Drafts(n, pickle.loads(row["drafts"]), json.loads(row["cached"]), int(row["decoded"]),
-                     int(row["redecoded"]), float(row["model_seconds"]))
+                     int(row["redecoded"]), float(row["model_seconds"]), json.loads(row["warnings"]))
 
 
 class ArticleWriter:
@@ -551,7 +556,7 @@ class ArticleWriter:
 def run_on_cluster(
     spec: TranslatorSpec, files: list[Path], out_dir: Path, keep_boilerplate: bool, overwrite: bool,
     options: RayOptions, progress: "ClusterProgress | None", on_error: Callable[[str], None] | None,
-    stats: RunStats, rename_clashes: bool = False,
+    stats: RunStats, rename_clashes: bool = False, on_warning: Callable[[str], None] | None = None,
 ) -> list[FileReport]:
     """:func:`run_ray` on a cluster this process has joined."""
     from aligner.batch.state import remove_stale_temps
@@ -581,7 +586,12 @@ def run_on_cluster(
     writer = ArticleWriter(files, names, out_dir, todo, plan, spec.glossary, keep_boilerplate, signature, reports, progress)
     writer.start()
     if plan.work:
+        warned: set[str] = set()
         for got in draft_everywhere(plan.work, spec, options, workers, resources):
+            for message in got.warnings:
+                if on_warning and message not in warned:
+                    warned.add(message)
+                    on_warning(message)
             stats.decoded += got.decoded
             writer.arrived(got)
     return [reports[n] for n in range(len(files))]

@@ -7,17 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from aligner.cli.common import app, fail, load_glossary, output_file
+from aligner.cli.common import app, fail, load_glossary, or_fail, output_file
 
 
 def _read_text_or_fail(path: Path) -> str:
     from aligner.formats.files import InputError, read_article
 
-    try:
-        return read_article(path)
-    except InputError as exc:
-        fail(str(exc))
-    raise AssertionError  # unreachable: fail() exits
+    return or_fail(lambda: read_article(path), InputError)
 
 
 @app.command()

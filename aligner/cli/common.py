@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TypeVar
 
 import typer
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="aligner",
@@ -52,26 +55,28 @@ def warn(message: str) -> None:
     typer.echo(f"aligner: {one_line(message)}", err=True)
 
 
+def or_fail(call: Callable[[], T], *errors: type[Exception]) -> T:
+    """``call()``, or a one-line failure with the message of one of ``errors`` it raised
+    (those errors name their file already)."""
+    try:
+        return call()
+    except errors as exc:
+        fail(str(exc))
+    raise AssertionError  # unreachable: fail() exits
+
+
 def output_dir(path: Path) -> Path:
     """``path`` checked as an output folder before any work (created if missing), or a one-line failure."""
     from aligner.formats.files import OutputError, check_output_dir
 
-    try:
-        return check_output_dir(path)
-    except OutputError as exc:
-        fail(str(exc))
-    raise AssertionError  # unreachable: fail() exits
+    return or_fail(lambda: check_output_dir(path), OutputError)
 
 
 def output_file(path: Path) -> Path:
     """``path`` checked as an output file before any work, or a one-line failure."""
     from aligner.formats.files import OutputError, check_output_file
 
-    try:
-        return check_output_file(path)
-    except OutputError as exc:
-        fail(str(exc))
-    raise AssertionError  # unreachable: fail() exits
+    return or_fail(lambda: check_output_file(path), OutputError)
 
 
 def input_problem(path: Path, what: str) -> str | None:

@@ -190,7 +190,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_ends_as_the_local_one(
 
     with lock_output(tmp_path):
         with KillAWorker(stream=open(os.devnull, "w")) as progress:
-            reports = run_ray(fresh_cache(spec), batch, tmp_path, options=RayOptions(workers=2, articles_per_call=1),
+            reports = run_ray(fresh_cache(spec), batch, tmp_path, options=RayOptions(workers=2),
                               progress=progress)
         assert killed
         assert not any(r.reused for r in reports)
@@ -303,7 +303,7 @@ def test_a_worker_whose_cache_fails_drafts_on_and_sends_the_warning_once(spec: T
     broken.write_bytes(os.urandom(4096))
     worker = DraftWorker(replace(spec, cache_path=str(broken)))
     texts = ["Kapal selam tiba di Jakarta.", "Menteri pertahanan membahas KTT NATO."]
-    batch = {"article": [0, 1], "texts": [json.dumps(texts[:1]), json.dumps(texts[1:])]}
+    batch = {"articles": [json.dumps([0, 1])], "texts": [json.dumps([texts[:1], texts[1:]])]}
     rows = worker(batch)
     (warnings,) = set(rows["warnings"])
     (message,) = json.loads(warnings)
@@ -311,5 +311,5 @@ def test_a_worker_whose_cache_fails_drafts_on_and_sends_the_warning_once(spec: T
     drafts = [pickle.loads(d) for d in rows["drafts"]]
     assert [[d.source for d in article] for article in drafts] == [texts[:1], texts[1:]]
     assert [json.loads(c) for c in rows["cached"]] == [[False], [False]]
-    again = worker({"article": [2], "texts": [json.dumps(texts[:1])]})
+    again = worker({"articles": [json.dumps([2])], "texts": [json.dumps([texts[:1]])]})
     assert json.loads(again["warnings"][0]) == []  # said once; the worker goes on without a cache

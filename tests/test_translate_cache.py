@@ -397,10 +397,12 @@ class _CountingBackend(Backend):
 
 
 def test_small_articles_are_batched_together(tmp_path: Path, tiny_model):
-    """Many small articles: fewer model batches than articles, each draft the one the article
-    gets alone, and each article's own counts (a segment an earlier article had is a hit)."""
-    from aligner.batch.pipeline import run_batch
+    """Many small articles (more than one window): fewer model batches than articles, each draft
+    the one the article gets alone, and each article's own counts (a segment an earlier article
+    had is a hit: in its window, or from the cache for the windows after it)."""
+    from aligner.batch.pipeline import ARTICLES_PER_WINDOW, run_batch
     from aligner.translate.backends.torch import TorchBackend
+    from aligner.translate.cache import TranslationCache
     from aligner.translate.translator import Translator
 
     folder = tmp_path / "in"
@@ -409,7 +411,9 @@ def test_small_articles_are_batched_together(tmp_path: Path, tiny_model):
         (folder / f"a{n:02}.txt").write_text(f"{TEXTS[n % 5]}\n\n{TEXTS[(n + 2) % 5]} Nomor {n}.\n", encoding="utf-8")
     files = sorted(folder.glob("*.txt"))
     together = _CountingBackend(TorchBackend(tiny_model))
-    reports = run_batch(files, tmp_path / "out", Translator(tiny_model, beam=2, backend=together))
+    cache = TranslationCache(tmp_path / "cache.sqlite3")
+    reports = run_batch(files, tmp_path / "out", Translator(tiny_model, beam=2, backend=together, cache=cache))
+    assert len(files) > ARTICLES_PER_WINDOW
     assert [r.status for r in reports] == ["ok"] * 12
     assert 0 < together.calls < len(files)
 

@@ -153,8 +153,15 @@ def write_report(
 
 #: Articles whose segments are drafted together, in model batches built across them: small
 #: articles then make full batches, while memory and progress stay bounded and finished
-#: articles are written (with their done-markers) window by window.
-ARTICLES_PER_WINDOW = 32
+#: articles are written (with their done-markers) window by window.  Both engines cut a
+#: batch into the same windows (:func:`window_of`), so they build the same model batches:
+#: with quantised (int8) models a draft can depend on the segments padded with it.
+ARTICLES_PER_WINDOW = 8
+
+
+def window_of(n: int) -> int:
+    """The window of the ``n``-th input file of a batch (both engines draft a window together)."""
+    return n // ARTICLES_PER_WINDOW
 
 
 class Drafted:

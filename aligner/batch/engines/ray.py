@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import pickle
 import sys
@@ -59,15 +58,14 @@ class RayOptions:
     ``address``: ``None`` starts a Ray instance on this machine for the run;
     ``auto`` joins the cluster this machine belongs to; ``HOST:PORT`` joins that
     one.  ``workers``: actors, each with its own model (0: as many as the
-    cluster's CPUs, or GPUs, allow).  ``articles_per_call``: articles handed
-    to an actor at a time.
+    cluster's CPUs, or GPUs, allow).  An actor drafts a window of articles at a
+    time, the local engine's (:func:`aligner.batch.pipeline.window_of`).
     """
 
     address: str | None = None
     workers: int = 0
     threads_per_worker: int = 1
     gpus_per_worker: float = 0.0
-    articles_per_call: int = 16
 
 
 @dataclass
@@ -143,17 +141,21 @@ class DraftWorker:
         self.cache_warnings.append(cache_warning(exc))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        work = [json.loads(texts) for texts in batch["texts"]]
-        cached = [json.dumps(self.translator.cached(texts)) for texts in work]
-        drafts, spent = self.translator.translate_articles(work)
+        out: dict[str, list[Any]] = {k: [] for k in
+                                     ("article", "cached", "drafts", "decoded", "redecoded", "model_seconds")}
+        for articles, texts in zip(batch["articles"], batch["texts"]):
+            # One window of articles through one translate_articles call: the local engine's batches.
+            work = json.loads(texts)
+            out["article"] += json.loads(articles)
+            out["cached"] += [json.dumps(self.translator.cached(t)) for t in work]
+            drafts, spent = self.translator.translate_articles(work)
+            out["drafts"] += [pickle.dumps(d) for d in drafts]
+            out["decoded"] += [c.decoded for c in spent]
+            out["redecoded"] += [c.redecoded for c in spent]
+            out["model_seconds"] += [c.model_seconds for c in spent]
         warnings, self.cache_warnings = json.dumps(self.cache_warnings), []
-        return {
-            "article": list(batch["article"]), "cached": cached,
-            "drafts": [pickle.dumps(d) for d in drafts],
-            "decoded": [c.decoded for c in spent], "redecoded": [c.redecoded for c in spent],
-            "model_seconds": [c.model_seconds for c in spent],
-            "warnings": [warnings] * len(work),
-        }
+        out["warnings"] = [warnings] * len(out["article"])
+        return out
 
 
 def probe_signature(spec: TranslatorSpec, keep_boilerplate: bool) -> RunSignature:
@@ -440,24 +442,27 @@ def articles_to_draft(
 
 
 def draft_everywhere(
-    work: dict[int, list[str]], spec: TranslatorSpec, options: RayOptions, workers: int,
-    resources: dict[str, float],
+    work: dict[int, list[str]], spec: TranslatorSpec, workers: int, resources: dict[str, float],
 ) -> Iterator[Drafts]:
-    """The workers' :class:`Drafts` of each article's ``work``, in article order, each once.
+    """The workers' :class:`Drafts` of each article's ``work``, each once.
 
-    ``articles_per_call`` articles go to an actor at a time, in at least two
-    blocks per actor so that every actor has work queued while it drafts.
+    An actor drafts one window of articles per call, the windows the local
+    engine drafts (:func:`aligner.batch.pipeline.window_of`), so the model
+    batches, and with them the drafts, are the local engine's.
     """
     import ray
 
-    per_call = max(1, min(options.articles_per_call, math.ceil(len(work) / (2 * workers))))
-    ds = ray.data.from_items(
-        [{"article": n, "texts": json.dumps(texts, ensure_ascii=False)} for n, texts in work.items()],
-        override_num_blocks=max(1, math.ceil(len(work) / per_call)),
-    ).map_batches(
+    from aligner.batch.pipeline import window_of
+
+    windows: dict[int, list[int]] = {}
+    for n in sorted(work):
+        windows.setdefault(window_of(n), []).append(n)
+    rows = [{"articles": json.dumps(ns), "texts": json.dumps([work[n] for n in ns], ensure_ascii=False)}
+            for ns in windows.values()]
+    ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
         DraftWorker,
         fn_constructor_kwargs={"spec": spec},
-        batch_size=per_call,
+        batch_size=1,
         batch_format="pandas",
         compute=ray.data.ActorPoolStrategy(size=workers),
         **resources,
@@ -587,7 +592,7 @@ def run_on_cluster(
     writer.start()
     if plan.work:
         warned: set[str] = set()
-        for got in draft_everywhere(plan.work, spec, options, workers, resources):
+        for got in draft_everywhere(plan.work, spec, workers, resources):
             for message in got.warnings:
                 if on_warning and message not in warned:
                     warned.add(message)

@@ -51,8 +51,14 @@ class TranslatorSpec:
     def build(self, on_cache_error: Callable[[Exception], None] | None = None) -> "Translator":
         """A Translator with these settings (the model is loaded here).  ``on_cache_error``
         hears of a translation cache that cannot be opened or fails later (the Translator
-        goes on without it)."""
+        goes on without it).  ``threads`` also sets torch's thread count in this process
+        (the torch backend and re-decodes follow torch's own setting)."""
         from aligner.translate.translator import Translator
+
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
 
         cache = None
         if self.cache:

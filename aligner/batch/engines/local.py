@@ -24,8 +24,4 @@ def run_local(
     """
     from aligner.batch.pipeline import run_batch
 
-    if spec.threads:
-        import torch
-
-        torch.set_num_threads(spec.threads)
     return run_batch(files, out_dir, spec.build(), keep_boilerplate, overwrite, progress, on_error=on_error)

@@ -127,10 +127,6 @@ class DraftWorker:
     """
 
     def __init__(self, spec: TranslatorSpec) -> None:
-        if spec.threads:
-            import torch
-
-            torch.set_num_threads(spec.threads)
         self.cache_warnings: list[str] = []
         self.translator = spec.build(on_cache_error=self.cache_failed)
 
